@@ -1,0 +1,158 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "Agentplane",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "agentplane", targets: ["agentplane"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    ],
+    targets: [
+        // Domain: types, state machines, validation, error catalogue. No I/O.
+        .target(
+            name: "AgentplaneCore",
+            swiftSettings: swiftSettings
+        ),
+        // Store ports (protocols per aggregate), StoreError, capabilities.
+        .target(
+            name: "AgentplaneStore",
+            dependencies: [
+                "AgentplaneCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AgentplaneSQLite",
+            dependencies: [
+                "AgentplaneStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AgentplanePostgres",
+            dependencies: [
+                "AgentplaneStore",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AgentplaneEngine",
+            dependencies: [
+                "AgentplaneStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The contract: openapi.yaml + generator config; generated types and server protocol.
+        .target(
+            name: "AgentplaneAPI",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
+            ],
+            swiftSettings: swiftSettings,
+            plugins: [
+                .plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator"),
+                .plugin(name: "EmbedOpenAPI"),
+            ]
+        ),
+        .target(
+            name: "AgentplaneHTTP",
+            dependencies: [
+                "AgentplaneAPI",
+                "AgentplaneCore",
+                "AgentplaneStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The composition root: configuration, backend choice, ServiceGroup wiring.
+        .target(
+            name: "AgentplaneServer",
+            dependencies: [
+                "AgentplaneEngine",
+                "AgentplaneHTTP",
+                "AgentplanePostgres",
+                "AgentplaneSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "agentplane",
+            dependencies: [
+                "AgentplaneServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Build tool: compiles openapi.yaml into the API target as a string.
+        .executableTarget(name: "agentplane-embed"),
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["agentplane-embed"]),
+        // Shared test helpers: isolated SQLite files, fresh PostgreSQL schemas, a live server.
+        .target(
+            name: "AgentplaneTesting",
+            dependencies: [
+                "AgentplaneServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentplaneCoreTests",
+            dependencies: ["AgentplaneCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: ["AgentplaneTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentplaneHTTPTests",
+            dependencies: [
+                "AgentplaneTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentplaneCLITests",
+            dependencies: ["AgentplaneTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,110 @@
+/// The stable error codes clients can rely on; `docs/errors.md` documents every one.
+public enum ErrorCode: String, Sendable, CaseIterable {
+    case malformedJSON = "MALFORMED_JSON"
+    case validationFailed = "VALIDATION_FAILED"
+    case unsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+    case notAcceptable = "NOT_ACCEPTABLE"
+    case unauthenticated = "UNAUTHENTICATED"
+    case forbidden = "FORBIDDEN"
+    case routeNotFound = "ROUTE_NOT_FOUND"
+    case methodNotAllowed = "METHOD_NOT_ALLOWED"
+    case payloadTooLarge = "PAYLOAD_TOO_LARGE"
+    case conflict = "CONFLICT"
+    case eventIDConflict = "EVENT_ID_CONFLICT"
+    case reservedEventType = "RESERVED_EVENT_TYPE"
+    case badRequest = "BAD_REQUEST"
+    case databaseUnavailable = "DATABASE_UNAVAILABLE"
+    case internalError = "INTERNAL_ERROR"
+
+    /// The HTTP status this code is answered with.
+    public var status: Int {
+        switch self {
+        case .malformedJSON, .validationFailed, .badRequest: 400
+        case .unauthenticated: 401
+        case .forbidden: 403
+        case .routeNotFound: 404
+        case .methodNotAllowed: 405
+        case .notAcceptable: 406
+        case .conflict, .eventIDConflict: 409
+        case .payloadTooLarge: 413
+        case .unsupportedMediaType: 415
+        case .reservedEventType: 422
+        case .internalError: 500
+        case .databaseUnavailable: 503
+        }
+    }
+
+    /// A short, human-readable summary that does not change between occurrences.
+    public var title: String {
+        switch self {
+        case .malformedJSON: "Malformed JSON"
+        case .validationFailed: "Validation failed"
+        case .unsupportedMediaType: "Unsupported media type"
+        case .notAcceptable: "Not acceptable"
+        case .unauthenticated: "Authentication required"
+        case .forbidden: "Forbidden"
+        case .routeNotFound: "Not found"
+        case .methodNotAllowed: "Method not allowed"
+        case .payloadTooLarge: "Payload too large"
+        case .conflict: "Conflict"
+        case .eventIDConflict: "Event id already used"
+        case .reservedEventType: "Reserved event type"
+        case .badRequest: "Bad request"
+        case .databaseUnavailable: "Database unavailable"
+        case .internalError: "Internal server error"
+        }
+    }
+
+    /// The problem `type` URI: a stable, documented identifier.
+    public var typeURI: String { "https://agentplane.dev/problems/\(rawValue.lowercased().replacingOccurrences(of: "_", with: "-"))" }
+}
+
+/// One invalid field of a request: where (a JSON pointer) and why.
+public struct FieldError: Sendable, Hashable, Codable {
+    /// JSON pointer to the offending value, e.g. `/data/name` or `/type`.
+    public var pointer: String
+    /// What is wrong, in words a client developer can act on.
+    public var message: String
+
+    /// Creates a field error.
+    public init(pointer: String, message: String) {
+        self.pointer = pointer
+        self.message = message
+    }
+}
+
+/// An expected failure with a stable code: everything a client can cause ends up as one of these.
+public struct AgentplaneError: Error, Sendable, CustomStringConvertible {
+    /// The catalogue entry.
+    public var code: ErrorCode
+    /// The explanation specific to this occurrence; never contains secrets or internals.
+    public var detail: String
+    /// Field-level problems, for validation failures.
+    public var fieldErrors: [FieldError]
+    /// Extra machine-readable context (e.g. the limit that was exceeded).
+    public var details: [String: JSONValue]
+
+    /// Creates an error.
+    public init(
+        _ code: ErrorCode,
+        _ detail: String,
+        fieldErrors: [FieldError] = [],
+        details: [String: JSONValue] = [:]
+    ) {
+        self.code = code
+        self.detail = detail
+        self.fieldErrors = fieldErrors
+        self.details = details
+    }
+
+    /// A validation failure listing every invalid field.
+    public static func validation(_ fieldErrors: [FieldError]) -> AgentplaneError {
+        let detail =
+            fieldErrors.count == 1
+            ? "\(fieldErrors[0].pointer): \(fieldErrors[0].message)"
+            : "\(fieldErrors.count) fields are invalid."
+        return AgentplaneError(.validationFailed, detail, fieldErrors: fieldErrors)
+    }
+
+    public var description: String { "\(code.rawValue): \(detail)" }
+}

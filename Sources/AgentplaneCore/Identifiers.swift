@@ -1,0 +1,51 @@
+import Foundation
+
+/// The isolation boundary every tenant-owned row carries.
+public struct TenantID: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The underlying UUID.
+    public var rawValue: UUID
+
+    /// Wraps a UUID.
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+
+    /// Parses the canonical UUID text form; nil when it is not one.
+    public init?(uuidString: String) {
+        guard let uuid = UUID(uuidString: uuidString) else { return nil }
+        self.rawValue = uuid
+    }
+
+    /// The platform's own tenant: platform-level facts (catalog, credentials) are recorded here.
+    public static let platform = TenantID(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+
+    /// Lowercase canonical text, as stored and served.
+    public var description: String { rawValue.uuidString.lowercased() }
+}
+
+/// Time-ordered UUIDs (RFC 9562 version 7): sortable by creation, unique without coordination.
+public enum UUIDv7 {
+    /// A new UUIDv7 for the instant `now`.
+    public static func make(at now: Timestamp = .now()) -> UUID {
+        let millis = UInt64(max(0, now.microsecondsSinceEpoch / 1000))
+        var random = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<6 {
+            bytes[index] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(index))))
+        }
+        for index in 6..<16 {
+            bytes[index] = UInt8.random(in: 0...255, using: &random)
+        }
+        bytes[6] = (bytes[6] & 0x0F) | 0x70
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            )
+        )
+    }
+}
+
+extension UUID {
+    /// Lowercase canonical text, the form every API response and store row uses.
+    public var lowercasedString: String { uuidString.lowercased() }
+}

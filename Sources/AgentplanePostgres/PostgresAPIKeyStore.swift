@@ -1,0 +1,94 @@
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// API keys on PostgreSQL.
+struct PostgresAPIKeyStore: APIKeyStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    func insert(_ key: APIKeyRecord, event: NewEvent) async throws {
+        let scopes = String(decoding: try JSONEncoder().encode(key.scopes), as: UTF8.self)
+        try await PostgresErrors.translating {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO api_keys (id, tenant_id, prefix, secret_hash, name, role, scopes, is_bootstrap,
+                        created_at, last_used_at, expires_at, revoked_at)
+                    VALUES (\(key.id), \(key.tenantID.rawValue), \(key.prefix), \(key.secretHash), \(key.name),
+                        \(key.role.rawValue), \(scopes)::jsonb, \(key.isBootstrap),
+                        ap_ts(\(key.createdAt.microsecondsSinceEpoch)), ap_ts(\(key.lastUsedAt?.microsecondsSinceEpoch)),
+                        ap_ts(\(key.expiresAt?.microsecondsSinceEpoch)), ap_ts(\(key.revokedAt?.microsecondsSinceEpoch)))
+                    """,
+                    logger: logger
+                )
+                _ = try await PostgresEventLog.append([event], tenant: key.tenantID, on: connection, logger: logger)
+            }
+        }
+    }
+
+    func find(prefix: String) async throws -> APIKeyRecord? {
+        try await PostgresErrors.translating {
+            let rows = try await client.query(
+                """
+                SELECT id, tenant_id, prefix, secret_hash, name, role, scopes::text AS scopes, is_bootstrap,
+                    ap_micros(created_at) AS created_at, ap_micros(last_used_at) AS last_used_at,
+                    ap_micros(expires_at) AS expires_at, ap_micros(revoked_at) AS revoked_at
+                FROM api_keys WHERE prefix = \(prefix)
+                """,
+                logger: logger
+            )
+            for try await row in rows { return try Self.record(row.makeRandomAccess()) }
+            return nil
+        }
+    }
+
+    func bootstrapKeyExists() async throws -> Bool {
+        try await PostgresErrors.translating {
+            let rows = try await client.query(
+                "SELECT EXISTS (SELECT 1 FROM api_keys WHERE is_bootstrap)",
+                logger: logger
+            )
+            for try await exists in rows.decode(Bool.self) { return exists }
+            return false
+        }
+    }
+
+    func recordUse(id: UUID, at time: Timestamp, notBefore: Timestamp) async throws {
+        try await PostgresErrors.translating {
+            try await client.query(
+                """
+                UPDATE api_keys SET last_used_at = ap_ts(\(time.microsecondsSinceEpoch))
+                WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < ap_ts(\(notBefore.microsecondsSinceEpoch)))
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    static func record(_ row: PostgresRandomAccessRow) throws -> APIKeyRecord {
+        let scopesText = try row["scopes"].decode(String.self)
+        guard let role = Role(rawValue: try row["role"].decode(String.self)),
+            let scopes = try? JSONDecoder().decode([String].self, from: Data(scopesText.utf8))
+        else { throw StoreError(.corruptData, "A stored API key could not be decoded.") }
+        func timestamp(_ column: String) throws -> Timestamp? {
+            try row[column].decode(Int64?.self).map(Timestamp.init(microsecondsSinceEpoch:))
+        }
+        return APIKeyRecord(
+            id: try row["id"].decode(UUID.self),
+            tenantID: TenantID(try row["tenant_id"].decode(UUID.self)),
+            prefix: try row["prefix"].decode(String.self),
+            secretHash: try row["secret_hash"].decode(String.self),
+            name: try row["name"].decode(String.self),
+            role: role,
+            scopes: scopes,
+            isBootstrap: try row["is_bootstrap"].decode(Bool.self),
+            createdAt: try timestamp("created_at")!,
+            lastUsedAt: try timestamp("last_used_at"),
+            expiresAt: try timestamp("expires_at"),
+            revokedAt: try timestamp("revoked_at")
+        )
+    }
+}

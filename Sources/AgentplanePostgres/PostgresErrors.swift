@@ -1,0 +1,43 @@
+import AgentplaneStore
+import PostgresNIO
+
+/// Translates PostgresNIO errors into `StoreError` at the adapter boundary.
+enum PostgresErrors {
+    /// Runs `body`, translating whatever it throws.
+    @discardableResult
+    static func translating<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw translate(error)
+        }
+    }
+
+    /// The `StoreError` for a driver error (a `StoreError` passes through unchanged).
+    static func translate(_ error: any Error) -> StoreError {
+        if let storeError = error as? StoreError { return storeError }
+        if error is CancellationError { return StoreError(.unavailable, "The database operation was cancelled.") }
+        guard let psqlError = error as? PSQLError else {
+            return StoreError(.other, "The database operation failed.", underlying: String(reflecting: error))
+        }
+        let sqlState = psqlError.serverInfo?[.sqlState]
+        let underlying = "PostgreSQL \(psqlError.code) \(sqlState ?? "-"): \(psqlError.serverInfo?[.message] ?? "")"
+        switch sqlState {
+        case "23505":
+            return StoreError(
+                .uniqueViolation(constraint: psqlError.serverInfo?[.constraintName] ?? "unknown"),
+                "A record with the same unique value already exists.",
+                underlying: underlying
+            )
+        case "40001", "40P01":
+            return StoreError(.serializationFailure, "A concurrent change conflicted; retry.", underlying: underlying)
+        case let state? where state.hasPrefix("08") || state.hasPrefix("57") || state.hasPrefix("53"):
+            return StoreError(.unavailable, "The database is unavailable.", underlying: underlying)
+        case nil:
+            // No server answer at all: the connection failed or closed.
+            return StoreError(.unavailable, "The database is unavailable.", underlying: underlying)
+        default:
+            return StoreError(.other, "The database operation failed.", underlying: underlying)
+        }
+    }
+}

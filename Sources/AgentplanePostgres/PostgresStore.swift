@@ -1,0 +1,83 @@
+import AgentplaneCore
+import AgentplaneStore
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The scale-out backend: PostgreSQL through PostgresNIO's pooled `PostgresClient`.
+public final class PostgresStore: Store {
+    let client: PostgresClient
+    let logger: Logger
+
+    public let capabilities = StoreCapabilities(
+        supportsListenNotify: true,
+        supportsSkipLocked: true,
+        multiNode: true,
+        rowLevelSecurity: false,
+        backendName: "postgres"
+    )
+    public var events: any EventLog { PostgresEventLog(client: client, logger: logger) }
+    public var apiKeys: any APIKeyStore { PostgresAPIKeyStore(client: client, logger: logger) }
+
+    /// Creates the store; nothing connects until `run()` is running.
+    public init(configuration: PostgresConfiguration, logger: Logger) {
+        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Runs the connection pool until cancelled; leases hang unless this is running.
+    public func run() async throws {
+        await client.run()
+    }
+
+    public func migrate() async throws -> MigrationReport {
+        try await PostgresErrors.translating {
+            try await client.withTransaction(logger: logger) { connection in
+                // One migrator at a time per schema, even with many nodes starting together.
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtext('agentplane.migrate.' || current_schema()))",
+                    logger: logger
+                )
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                    """,
+                    logger: logger
+                )
+                var current = 0
+                for try await version in try await connection.query(
+                    "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                    logger: logger
+                ).decode(Int.self) {
+                    current = version
+                }
+                let known = PostgresMigrations.all.last?.version ?? 0
+                guard current <= known else {
+                    throw StoreError(
+                        .incompatibleSchema,
+                        "The database is at schema version \(current), newer than this binary's \(known)."
+                    )
+                }
+                var applied: [Int] = []
+                for migration in PostgresMigrations.all where migration.version > current {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                        logger: logger
+                    )
+                    applied.append(migration.version)
+                }
+                return MigrationReport(applied: applied, currentVersion: max(current, applied.last ?? 0))
+            }
+        }
+    }
+
+    public func ping() async throws {
+        try await PostgresErrors.translating {
+            try await client.query("SELECT 1", logger: logger)
+        }
+    }
+}

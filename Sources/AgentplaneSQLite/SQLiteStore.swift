@@ -1,0 +1,111 @@
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+import GRDB
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The embedded backend: one SQLite file in WAL mode, one serialized writer and pooled readers.
+public final class SQLiteStore: Store {
+    /// The GRDB pool; package-visible for the adapter's own stores.
+    let pool: DatabasePool
+    private let lockDescriptor: Int32
+
+    public let capabilities = StoreCapabilities(
+        supportsListenNotify: false,
+        supportsSkipLocked: false,
+        multiNode: false,
+        rowLevelSecurity: false,
+        backendName: "sqlite"
+    )
+    public var events: any EventLog { SQLiteEventLog(pool: pool) }
+    public var apiKeys: any APIKeyStore { SQLiteAPIKeyStore(pool: pool) }
+
+    /// Opens (creating if needed) the database file at `path`.
+    ///
+    /// Takes an exclusive lock beside the file: a second node on the same file is refused, because
+    /// SQLite offers no cross-process wake-ups or claims.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let descriptor = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw StoreError(.unavailable, "Cannot open the lock file beside \(path).")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw StoreError(
+                .unavailable,
+                "Another Agentplane node is using \(path); SQLite serves one node only (use PostgreSQL for more)."
+            )
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.maximumReaderCount = 8
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        }
+        do {
+            self.pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            close(descriptor)
+            throw SQLiteErrors.translate(error)
+        }
+        self.lockDescriptor = descriptor
+    }
+
+    deinit {
+        try? pool.close()
+        close(lockDescriptor)
+    }
+
+    public func migrate() async throws -> MigrationReport {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE IF NOT EXISTS schema_migrations (
+                            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)
+                        """
+                )
+                let current = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM schema_migrations") ?? 0
+                let known = SQLiteMigrations.all.last?.version ?? 0
+                guard current <= known else {
+                    throw StoreError(
+                        .incompatibleSchema,
+                        "The database is at schema version \(current), newer than this binary's \(known)."
+                    )
+                }
+                var applied: [Int] = []
+                for migration in SQLiteMigrations.all where migration.version > current {
+                    for statement in migration.statements { try db.execute(sql: statement) }
+                    try db.execute(
+                        sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        arguments: [migration.version, migration.name, Timestamp.now().microsecondsSinceEpoch]
+                    )
+                    applied.append(migration.version)
+                }
+                return MigrationReport(applied: applied, currentVersion: max(current, applied.last ?? 0))
+            }
+        }
+    }
+
+    public func ping() async throws {
+        try await SQLiteErrors.translating {
+            _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        }
+    }
+
+    /// Keeps the file open until graceful shutdown, then checkpoints the WAL.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        _ = try? await pool.writeWithoutTransaction { db in
+            try db.checkpoint(.passive)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import AgentplaneCore
+import ServiceLifecycle
+
+/// The whole persistence port: lifecycle, capabilities and one store per aggregate.
+///
+/// A store is a `Service`: `run()` keeps its connections alive until graceful shutdown.
+public protocol Store: Service {
+    /// What this backend can do.
+    var capabilities: StoreCapabilities { get }
+    /// The durable event log (transactional outbox).
+    var events: any EventLog { get }
+    /// Hashed API keys.
+    var apiKeys: any APIKeyStore { get }
+    /// Applies every pending migration; safe to call concurrently and repeatedly.
+    func migrate() async throws -> MigrationReport
+    /// Succeeds when the database answers a trivial query.
+    func ping() async throws
+}
+
+/// What `migrate()` did.
+public struct MigrationReport: Sendable, Hashable {
+    /// Versions applied by this call, ascending.
+    public var applied: [Int]
+    /// The schema version after the call.
+    public var currentVersion: Int
+
+    /// Creates a report.
+    public init(applied: [Int], currentVersion: Int) {
+        self.applied = applied
+        self.currentVersion = currentVersion
+    }
+}
+
+/// One forward-only schema step; both adapters keep the same numbering.
+public struct Migration: Sendable {
+    /// Position in the sequence, starting at 1, without gaps.
+    public var version: Int
+    /// Short snake_case description.
+    public var name: String
+    /// The statements, run in order in one transaction.
+    public var statements: [String]
+
+    /// Creates a migration.
+    public init(version: Int, name: String, statements: [String]) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
+}
