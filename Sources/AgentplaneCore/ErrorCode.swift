@@ -19,7 +19,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     /// The HTTP status this code is answered with.
     public var status: Int {
         switch self {
-        case .malformedJSON, .validationFailed, .badRequest: 400
+        case .malformedJSON, .badRequest: 400
         case .unauthenticated: 401
         case .forbidden: 403
         case .routeNotFound: 404
@@ -28,7 +28,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .conflict, .eventIDConflict: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
-        case .reservedEventType: 422
+        case .validationFailed, .reservedEventType: 422
         case .internalError: 500
         case .databaseUnavailable: 503
         }
