@@ -101,7 +101,7 @@ public struct AgentplaneError: Error, Sendable, CustomStringConvertible {
     public static func validation(_ fieldErrors: [FieldError]) -> AgentplaneError {
         let detail =
             fieldErrors.count == 1
-            ? "\(fieldErrors[0].pointer): \(fieldErrors[0].message)"
+            ? (fieldErrors[0].pointer.isEmpty ? "" : "\(fieldErrors[0].pointer): ") + fieldErrors[0].message
             : "\(fieldErrors.count) fields are invalid."
         return AgentplaneError(.validationFailed, detail, fieldErrors: fieldErrors)
     }

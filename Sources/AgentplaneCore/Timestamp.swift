@@ -59,3 +59,61 @@ extension Int64 {
         return (self % divisor < 0) ? quotient - 1 : quotient
     }
 }
+
+extension Timestamp {
+    /// Parses RFC 3339 (`2026-11-26T06:20:59.123456Z`, any fraction length, `Z` or `±hh:mm`);
+    /// fractions beyond microseconds are truncated. Nil for anything else.
+    public init?(rfc3339 text: String) {
+        let scalars = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= scalars.count else { return nil }
+            var value = 0
+            for byte in scalars[range] {
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard scalars.count >= 20, scalars[4] == 0x2D, scalars[7] == 0x2D, scalars[10] == 0x54 || scalars[10] == 0x74,
+            scalars[13] == 0x3A, scalars[16] == 0x3A,
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var micros = 0
+        if scalars[index] == 0x2E {
+            index += 1
+            var digits = 0
+            while index < scalars.count, scalars[index] >= 0x30, scalars[index] <= 0x39 {
+                if digits < 6 { micros = micros * 10 + Int(scalars[index] - 0x30) }
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in min(digits, 6)..<6 { micros *= 10 }
+        }
+        guard index < scalars.count else { return nil }
+        var offsetSeconds = 0
+        if scalars[index] == 0x5A || scalars[index] == 0x7A {
+            guard index + 1 == scalars.count else { return nil }
+        } else {
+            guard index + 6 == scalars.count, scalars[index] == 0x2B || scalars[index] == 0x2D,
+                scalars[index + 3] == 0x3A,
+                let offsetHours = number(index + 1..<index + 3), let offsetMinutes = number(index + 4..<index + 6),
+                offsetHours < 24, offsetMinutes < 60
+            else { return nil }
+            offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60) * (scalars[index] == 0x2D ? -1 : 1)
+        }
+        var components = DateComponents()
+        (components.year, components.month, components.day) = (year, month, day)
+        (components.hour, components.minute, components.second) = (hour, minute, min(second, 59))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else {
+            return nil
+        }
+        let seconds = Int64(date.timeIntervalSince1970.rounded()) - Int64(offsetSeconds)
+        self.init(microsecondsSinceEpoch: seconds * 1_000_000 + Int64(micros))
+    }
+}

@@ -30,6 +30,8 @@ public final class PostgresStore: Store {
         await client.run()
     }
 
+    public var schemaVersion: Int { PostgresMigrations.all.last?.version ?? 0 }
+
     public func migrate() async throws -> MigrationReport {
         try await PostgresErrors.translating {
             try await client.withTransaction(logger: logger) { connection in

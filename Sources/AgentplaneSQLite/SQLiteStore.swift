@@ -64,6 +64,8 @@ public final class SQLiteStore: Store {
         close(lockDescriptor)
     }
 
+    public var schemaVersion: Int { SQLiteMigrations.all.last?.version ?? 0 }
+
     public func migrate() async throws -> MigrationReport {
         try await SQLiteErrors.translating {
             try await pool.write { db in

@@ -11,6 +11,8 @@ public protocol Store: Service {
     var events: any EventLog { get }
     /// Hashed API keys.
     var apiKeys: any APIKeyStore { get }
+    /// The newest schema version this binary knows (both adapters number migrations alike).
+    var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.
     func migrate() async throws -> MigrationReport
     /// Succeeds when the database answers a trivial query.

@@ -1,0 +1,160 @@
+import AgentplaneAPI
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+import OpenAPIRuntime
+
+/// Implements the generated `APIProtocol`: thin translation between the wire types and the store.
+struct APIHandler: APIProtocol {
+    let store: any Store
+    let info: ServiceInfo
+
+    // MARK: Health
+
+    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        .ok(.init(body: .json(.init(status: "ok"))))
+    }
+
+    func getHealthLive(_ input: Operations.GetHealthLive.Input) async throws -> Operations.GetHealthLive.Output {
+        .ok(.init(body: .json(.init(status: "ok"))))
+    }
+
+    func getHealthz(_ input: Operations.GetHealthz.Input) async throws -> Operations.GetHealthz.Output {
+        .ok(.init(body: .json(.init(status: "ok"))))
+    }
+
+    func getHealthReady(_ input: Operations.GetHealthReady.Input) async throws -> Operations.GetHealthReady.Output {
+        .ok(.init(body: .json(try await readiness())))
+    }
+
+    func getReadyz(_ input: Operations.GetReadyz.Input) async throws -> Operations.GetReadyz.Output {
+        .ok(.init(body: .json(try await readiness())))
+    }
+
+    private func readiness() async throws -> Components.Schemas.ReadinessStatus {
+        do {
+            try await store.ping()
+        } catch {
+            throw AgentplaneError(.databaseUnavailable, "The database does not answer.")
+        }
+        return .init(status: "ready", database: "connected", backend: .init(rawValue: store.capabilities.backendName))
+    }
+
+    func getInternalHealth(_ input: Operations.GetInternalHealth.Input) async throws
+        -> Operations.GetInternalHealth.Output
+    {
+        let connected = (try? await store.ping()) != nil
+        let body = Components.Schemas.InternalHealth(
+            status: connected ? .healthy : .unhealthy,
+            service: info.service,
+            version: info.version,
+            database: connected ? .connected : .disconnected
+        )
+        return connected ? .ok(.init(body: .json(body))) : .serviceUnavailable(.init(body: .json(body)))
+    }
+
+    func getVersion(_ input: Operations.GetVersion.Input) async throws -> Operations.GetVersion.Output {
+        .ok(
+            .init(
+                body: .json(
+                    .init(
+                        service: info.service,
+                        version: info.version,
+                        apiVersion: info.apiVersion,
+                        backend: .init(rawValue: store.capabilities.backendName) ?? .sqlite,
+                        schemaVersion: info.schemaVersion
+                    )
+                )
+            )
+        )
+    }
+
+    // MARK: Events
+
+    func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
+        let tenant = try Self.tenant(input.headers.xTenantID)
+        let requested = input.query.limit ?? EventQuery.defaultLimit
+        let query = EventQuery(
+            after: input.query.after ?? 0,
+            limit: requested,
+            type: input.query._type,
+            subject: input.query.subject
+        )
+        try EventValidation.validate(query)
+        // One extra row tells whether more are waiting without a second query.
+        var probe = query
+        probe.limit += 1
+        let events = try await store.events.list(tenant: tenant, query: probe)
+        let page = events.prefix(requested)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        events: page.map(Components.Schemas.Event.init),
+                        lastSequence: page.last?.sequence ?? query.after,
+                        hasMore: events.count > requested
+                    )
+                )
+            )
+        )
+    }
+
+    func publishEvent(_ input: Operations.PublishEvent.Input) async throws -> Operations.PublishEvent.Output {
+        let principal = try RequestScope.requirePrincipal()
+        let tenant = try Self.tenant(input.headers.xTenantID)
+        guard case .json(let body) = input.body else {
+            throw AgentplaneError(.unsupportedMediaType, "Send the event as `application/json`.")
+        }
+        let scope = RequestScope.current
+        let event = NewEvent(
+            id: body.id ?? UUIDv7.make().lowercasedString,
+            type: body._type,
+            subject: body.subject,
+            source: body.source,
+            time: body.time.map(Timestamp.init) ?? .now(),
+            data: body.data.map(JSONValue.init) ?? .object([:]),
+            context: EventContext(
+                correlationID: body.correlationid ?? scope.requestID,
+                causationID: body.causationid,
+                requestID: scope.requestID,
+                userID: "api_key:\(principal.keyPrefix)"
+            )
+        )
+        try EventValidation.validatePublished(event)
+        let stored = try await store.events.append([event], tenant: tenant)
+        return .created(.init(body: .json(.init(stored[0]))))
+    }
+
+    /// The tenant named by `X-Tenant-ID`, or the platform tenant.
+    static func tenant(_ header: String?) throws -> TenantID {
+        guard let header else { return .platform }
+        guard let tenant = TenantID(uuidString: header) else {
+            throw AgentplaneError(
+                .badRequest,
+                "X-Tenant-ID must be a UUID.",
+                fieldErrors: [FieldError(pointer: "X-Tenant-ID", message: "must be a UUID")]
+            )
+        }
+        return tenant
+    }
+}
+
+/// What the service says about itself in `/version` and `/internal/health`.
+package struct ServiceInfo: Sendable {
+    /// Service name.
+    package var service: String
+    /// Release version.
+    package var version: String
+    /// Contract version (`info.version` of openapi.yaml).
+    package var apiVersion: String
+    /// Database schema version after migrations.
+    package var schemaVersion: Int
+
+    /// Creates the info.
+    package init(service: String, version: String, apiVersion: String, schemaVersion: Int) {
+        self.service = service
+        self.version = version
+        self.apiVersion = apiVersion
+        self.schemaVersion = schemaVersion
+    }
+}

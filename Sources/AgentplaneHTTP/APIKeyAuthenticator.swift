@@ -1,0 +1,60 @@
+import AgentplaneCore
+import AgentplaneStore
+import Crypto
+import Foundation
+
+/// Verifies `Authorization: Bearer ap_…` keys against their stored hashes.
+package struct APIKeyAuthenticator: Sendable {
+    let keys: any APIKeyStore
+
+    /// Creates an authenticator over the key store.
+    package init(keys: any APIKeyStore) {
+        self.keys = keys
+    }
+
+    /// The hex SHA-256 of a key: keys are long random secrets, so a fast hash is safe and keeps
+    /// verification cheap on every request (passwords, unlike keys, get bcrypt).
+    package static func hash(_ token: APIKeyToken) -> String {
+        SHA256.hash(data: Data(token.text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The principal for an `Authorization` header value; throws 401 for anything else.
+    package func authenticate(authorization: String?, now: Timestamp = .now()) async throws -> Principal {
+        guard let authorization else {
+            throw AgentplaneError(.unauthenticated, "Send `Authorization: Bearer <api key>`.")
+        }
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw AgentplaneError(.unauthenticated, "The Authorization header must use the Bearer scheme.")
+        }
+        let invalid = AgentplaneError(.unauthenticated, "The API key is invalid, expired or revoked.")
+        guard let token = APIKeyToken(parsing: String(parts[1].trimmingCharacters(in: .whitespaces))),
+            let record = try await keys.find(prefix: token.prefix)
+        else { throw invalid }
+        guard Self.constantTimeEqual(record.secretHash, Self.hash(token)), record.revokedAt == nil,
+            record.expiresAt.map({ $0 > now }) ?? true
+        else { throw invalid }
+        // Coarse last-use tracking: at most one write per key per minute.
+        if record.lastUsedAt.map({ now.microsecondsSinceEpoch - $0.microsecondsSinceEpoch > 60_000_000 }) ?? true {
+            try await keys.recordUse(
+                id: record.id,
+                at: now,
+                notBefore: Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - 60_000_000)
+            )
+        }
+        return Principal(
+            id: record.id,
+            tenantID: record.tenantID,
+            role: record.role,
+            scopes: record.scopes,
+            keyPrefix: record.prefix
+        )
+    }
+
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        guard left.count == right.count else { return false }
+        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

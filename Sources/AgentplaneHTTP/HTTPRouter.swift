@@ -1,0 +1,51 @@
+import AgentplaneAPI
+import AgentplaneStore
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+
+/// Settings of the HTTP adapter.
+package struct HTTPSettings: Sendable {
+    /// Largest accepted request body, in bytes.
+    package var maximumBodyBytes: Int
+
+    /// Creates settings.
+    package init(maximumBodyBytes: Int) {
+        self.maximumBodyBytes = maximumBodyBytes
+    }
+}
+
+/// Assembles the router: middleware chain, generated API handlers and the plain meta routes.
+package enum HTTPRouter {
+    /// The complete router for `store`.
+    ///
+    /// Middleware order, outermost first: request id + access log, metrics, body limit, problem
+    /// mapping, authentication. Metrics sit outside the problem mapping so they record real statuses;
+    /// the body limit buffers the body so the problem mapping can point at a JSON syntax error.
+    package static func build(
+        store: any Store,
+        contract: ContractDocument,
+        info: ServiceInfo,
+        settings: HTTPSettings,
+        logger: Logger
+    ) throws -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(RequestLifecycleMiddleware(logger: logger))
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(BodyLimitMiddleware(maximumBytes: settings.maximumBodyBytes))
+        router.middlewares.add(ProblemMiddleware(routes: RouteTable(document: contract.document), logger: logger))
+        router.middlewares.add(
+            AuthenticationMiddleware(authenticator: APIKeyAuthenticator(keys: store.apiKeys))
+        )
+        MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)
+        try APIHandler(store: store, info: info).registerHandlers(
+            on: router,
+            configuration: Configuration(
+                dateTranscoder: MicrosecondDateTranscoder(),
+                jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]
+            )
+        )
+        return router
+    }
+}

@@ -1,0 +1,73 @@
+import AgentplaneCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost middleware: gives every request its `X-Request-ID` and trace id, writes the access
+/// log line, and is the last resort that turns any escaped error into a problem.
+struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let start = ContinuousClock.now
+        let scope = RequestScope(
+            requestID: Self.requestID(from: request.headers[.xRequestID]),
+            traceID: Self.traceID(from: request.headers[.traceparent]),
+            principal: nil
+        )
+        var response: Response
+        do {
+            response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+        } catch {
+            response = ProblemMiddleware<Context>.problemResponse(for: error, path: request.uri.path, scope: scope, logger: logger)
+        }
+        response.headers[.xRequestID] = scope.requestID
+        if logger.logLevel <= .info {
+            let elapsed = ContinuousClock.now - start
+            let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            logger.info(
+                "request",
+                metadata: [
+                    "request_id": .string(scope.requestID),
+                    "trace_id": .string(scope.traceID),
+                    "method": .string(request.method.rawValue),
+                    "route": .string(context.endpointPath ?? "unmatched"),
+                    "status": .stringConvertible(response.status.code),
+                    "duration_ms": .string(String(format: "%.3f", milliseconds)),
+                ]
+            )
+        }
+        return response
+    }
+
+    /// The client's request id when it is a sane token, else a new UUIDv7.
+    static func requestID(from header: String?) -> String {
+        if let header, (1...128).contains(header.utf8.count),
+            header.utf8.allSatisfy({ byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x2D || byte == 0x5F || byte == 0x2E || byte == 0x3A
+            })
+        {
+            return header
+        }
+        return UUIDv7.make().lowercasedString
+    }
+
+    /// The trace id of a valid W3C `traceparent`, else a new random one.
+    static func traceID(from traceparent: String?) -> String {
+        if let parts = traceparent?.split(separator: "-"), parts.count == 4, parts[1].count == 32,
+            parts[1].allSatisfy(\.isHexDigit), parts[1] != String(repeating: "0", count: 32)
+        {
+            return parts[1].lowercased()
+        }
+        return (0..<2).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-ID")!
+    static let traceparent = Self("traceparent")!
+}

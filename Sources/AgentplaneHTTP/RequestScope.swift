@@ -1,0 +1,38 @@
+import AgentplaneCore
+import Foundation
+
+/// Who is calling: resolved once per request from the `Authorization` header.
+package struct Principal: Sendable, Hashable {
+    /// The credential's id (API key row id).
+    package var id: UUID
+    /// The tenant the credential belongs to.
+    package var tenantID: TenantID
+    /// What the credential may do.
+    package var role: Role
+    /// Granted `resource:action` scopes.
+    package var scopes: [String]
+    /// The key's public prefix, safe to log.
+    package var keyPrefix: String
+}
+
+/// Per-request context, set by the middleware chain and read once per handler (a TaskLocal, as the
+/// generated handlers see only their typed input).
+package struct RequestScope: Sendable {
+    /// `X-Request-ID`, echoed or generated.
+    package var requestID: String
+    /// Correlates logs and problem documents; the W3C trace id when `traceparent` is sent.
+    package var traceID: String
+    /// The authenticated caller, for `/api/v1/*` routes.
+    package var principal: Principal?
+
+    /// The scope of the request being handled.
+    @TaskLocal package static var current = RequestScope(requestID: "", traceID: "", principal: nil)
+
+    /// The authenticated principal; throws 401 when there is none (a route the auth middleware skipped).
+    package static func requirePrincipal() throws -> Principal {
+        guard let principal = current.principal else {
+            throw AgentplaneError(.unauthenticated, "This route needs `Authorization: Bearer <api key>`.")
+        }
+        return principal
+    }
+}

@@ -1,0 +1,92 @@
+import AgentplaneCore
+import AgentplaneEngine
+import AgentplaneHTTP
+import AgentplaneStore
+import Foundation
+import Hummingbird
+import Logging
+
+/// The composition root: wires store, engine services and the HTTP server into one application.
+public enum AgentplaneApplication {
+    /// The release version reported by `/version`.
+    public static let version = "0.1.0"
+
+    /// Builds the application; running it (as a Service) starts the database client and the engine,
+    /// applies migrations, creates the bootstrap key when the database is empty, then listens.
+    ///
+    /// - Parameter announce: receives the lines meant for the operator's eyes only (the new admin key);
+    ///   the default writes them to stderr, never to the log.
+    public static func build(
+        configuration: ServerConfiguration,
+        logger: Logger,
+        announce: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let store = try Backend.open(configuration, logger: logger)
+        let contract = try ContractDocument()
+        let router = try HTTPRouter.build(
+            store: store,
+            contract: contract,
+            info: ServiceInfo(
+                service: "agentplane",
+                version: version,
+                apiVersion: contract.apiVersion,
+                schemaVersion: store.schemaVersion
+            ),
+            settings: HTTPSettings(maximumBodyBytes: configuration.maximumBodyBytes),
+            logger: logger
+        )
+        var app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "agentplane"
+            ),
+            services: [store, DatabaseMonitor(store: store, logger: logger)],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.notice(
+                    "agentplane is ready",
+                    metadata: [
+                        "address": .string("http://\(configuration.host):\(port)"),
+                        "backend": .string(store.capabilities.backendName),
+                    ]
+                )
+                await onServerRunning(port)
+            },
+            logger: logger
+        )
+        app.beforeServerStarts {
+            try await prepare(store: store, configuration: configuration, logger: logger, announce: announce)
+        }
+        return app
+    }
+
+    /// Migrates and bootstraps: what must be true before the first request is served.
+    static func prepare(
+        store: any Store,
+        configuration: ServerConfiguration,
+        logger: Logger,
+        announce: @Sendable (String) -> Void
+    ) async throws {
+        let report = try await store.migrate()
+        if !report.applied.isEmpty {
+            logger.notice(
+                "applied migrations",
+                metadata: [
+                    "versions": .string(report.applied.map(String.init).joined(separator: ",")),
+                    "schema_version": .stringConvertible(report.currentVersion),
+                ]
+            )
+        }
+        switch try await AdminBootstrap.run(store: store, supplied: configuration.bootstrapKey, logger: logger) {
+        case .generated(let token):
+            announce("Admin API key: \(token.text)")
+            announce("(shown once; only its hash is stored)")
+        case .supplied(let prefix):
+            announce("Admin API key: the one in AGENTPLANE_BOOTSTRAP_KEY (prefix \(prefix)) was stored")
+        case .alreadyBootstrapped:
+            break
+        }
+    }
+}

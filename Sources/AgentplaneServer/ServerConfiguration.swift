@@ -1,0 +1,98 @@
+import AgentplaneCore
+import AgentplanePostgres
+import Foundation
+import Logging
+
+/// Everything `agentplane serve` can be told, validated at construction.
+public struct ServerConfiguration: Sendable {
+    /// Interface to listen on.
+    public var host: String
+    /// TCP port (0 picks a free one).
+    public var port: Int
+    /// Folder of the embedded SQLite database.
+    public var dataDirectory: String
+    /// `postgres://…` to use PostgreSQL; nil for the embedded SQLite file.
+    public var databaseURL: String?
+    /// Minimum level of log lines.
+    public var logLevel: Logger.Level
+    /// Largest accepted request body.
+    public var maximumBodyBytes: Int
+    /// The first-start admin key, when the operator supplies it.
+    public var bootstrapKey: APIKeyToken?
+    /// How long graceful shutdown may take before the process exits anyway.
+    public var shutdownTimeout: Duration
+
+    /// The defaults: 127.0.0.1:8080, `./.agentplane/agentplane.sqlite`, info logs, 1 MiB bodies.
+    public static let defaultPort = 8080
+    /// Default body limit.
+    public static let defaultMaximumBodyBytes = 1 << 20
+
+    /// Creates a validated configuration; throws a one-line `ConfigurationError`.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = ServerConfiguration.defaultPort,
+        dataDirectory: String = "./.agentplane",
+        databaseURL: String? = nil,
+        logLevel: Logger.Level = .info,
+        maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
+        bootstrapKey: String? = nil,
+        shutdownTimeout: Duration = .seconds(30)
+    ) throws {
+        guard !host.isEmpty, !host.contains(where: \.isWhitespace) else {
+            throw ConfigurationError("--host must be an address or host name, got '\(host)'")
+        }
+        guard (0...65535).contains(port) else {
+            throw ConfigurationError("the port must be between 0 and 65535, got \(port)")
+        }
+        guard !dataDirectory.isEmpty else { throw ConfigurationError("--data-dir must not be empty") }
+        if let databaseURL {
+            do {
+                _ = try PostgresConfiguration(url: databaseURL)
+            } catch {
+                throw ConfigurationError("invalid DATABASE_URL: \(error)")
+            }
+        }
+        guard (1024...(256 << 20)).contains(maximumBodyBytes) else {
+            throw ConfigurationError("the body limit must be between 1024 and \(256 << 20) bytes, got \(maximumBodyBytes)")
+        }
+        if let bootstrapKey {
+            guard let token = APIKeyToken(parsing: bootstrapKey) else {
+                throw ConfigurationError(
+                    "AGENTPLANE_BOOTSTRAP_KEY must look like ap_<8 lowercase letters or digits>_<32-128 letters or digits>"
+                )
+            }
+            self.bootstrapKey = token
+        } else {
+            self.bootstrapKey = nil
+        }
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.databaseURL = databaseURL
+        self.logLevel = logLevel
+        self.maximumBodyBytes = maximumBodyBytes
+        self.shutdownTimeout = shutdownTimeout
+    }
+
+    /// Path of the embedded database file.
+    public var sqlitePath: String { (dataDirectory as NSString).appendingPathComponent("agentplane.sqlite") }
+
+    /// Parses a log level name (`trace` … `critical`, plus `warn`).
+    public static func logLevel(named name: String) throws -> Logger.Level {
+        let normalized = name.lowercased() == "warn" ? "warning" : name.lowercased()
+        guard let level = Logger.Level(rawValue: normalized) else {
+            throw ConfigurationError(
+                "LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got '\(name)'"
+            )
+        }
+        return level
+    }
+}
+
+/// A bad configuration value, reported as one line and exit code 2.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    /// What is wrong and what is expected.
+    public var description: String
+    /// Creates an error.
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,76 @@
+import AgentplaneServer
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `agentplane`: the control plane's single binary.
+struct AgentplaneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agentplane",
+        abstract: "Agentplane: a self-hostable control plane for AI agents.",
+        discussion: """
+            Runs on an embedded SQLite file by default (./.agentplane/agentplane.sqlite); give a
+            postgres:// URL to share one PostgreSQL database between any number of nodes.
+
+            Environment variables (a flag wins over its variable):
+              DATABASE_URL               same as --database-url
+              SERVICE_PORT               same as --port
+              LOG_LEVEL                  same as --log-level
+              AGENTPLANE_DATA_DIR        same as --data-dir
+              AGENTPLANE_MAX_BODY_BYTES  same as --max-body-bytes
+              AGENTPLANE_BOOTSTRAP_KEY   the first platform-admin API key (ap_<8>_<32+>) to store on an
+                                         empty database instead of generating one
+
+            A bad value is reported on one line with exit code 2.
+            """,
+        version: AgentplaneApplication.version,
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by every command that opens the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "PostgreSQL URL postgres://user:pass@host:port/db (env DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(name: .long, help: "Folder of the embedded SQLite database (env AGENTPLANE_DATA_DIR; default ./.agentplane).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    /// Flag, else environment variable, else nil.
+    static func resolve(_ flag: String?, _ variable: String) -> String? {
+        flag ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func makeConfiguration(host: String = "127.0.0.1", port: String? = nil, maxBodyBytes: String? = nil) throws
+        -> ServerConfiguration
+    {
+        let portText = Self.resolve(port, "SERVICE_PORT") ?? String(ServerConfiguration.defaultPort)
+        guard let portNumber = Int(portText) else {
+            throw ConfigurationError("the port must be a number between 0 and 65535, got '\(portText)'")
+        }
+        let bodyText =
+            Self.resolve(maxBodyBytes, "AGENTPLANE_MAX_BODY_BYTES") ?? String(ServerConfiguration.defaultMaximumBodyBytes)
+        guard let bodyBytes = Int(bodyText) else {
+            throw ConfigurationError("the body limit must be a number of bytes, got '\(bodyText)'")
+        }
+        return try ServerConfiguration(
+            host: host,
+            port: portNumber,
+            dataDirectory: Self.resolve(dataDir, "AGENTPLANE_DATA_DIR") ?? "./.agentplane",
+            databaseURL: Self.resolve(databaseURL, "DATABASE_URL"),
+            logLevel: try ServerConfiguration.logLevel(named: Self.resolve(logLevel, "LOG_LEVEL") ?? "info"),
+            maximumBodyBytes: bodyBytes,
+            bootstrapKey: Self.resolve(nil, "AGENTPLANE_BOOTSTRAP_KEY")
+        )
+    }
+}
+
+/// Routes swift-log to JSON lines on stderr at the configured level.
+func bootstrapLogging(level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+    return Logger(label: "agentplane")
+}

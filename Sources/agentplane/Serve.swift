@@ -1,0 +1,59 @@
+import AgentplaneServer
+import ArgumentParser
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `agentplane serve`: runs the whole service until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the API server, the engine and the database client (the default command)."
+    )
+
+    @Option(name: .long, help: "Interface to listen on (default 127.0.0.1).")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "TCP port (env SERVICE_PORT; default 8080; 0 picks a free port).")
+    var port: String?
+
+    @Option(name: .long, help: "Largest accepted request body in bytes (env AGENTPLANE_MAX_BODY_BYTES; default 1048576).")
+    var maxBodyBytes: String?
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let configuration = try database.makeConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes)
+        let logger = bootstrapLogging(level: configuration.logLevel)
+        let app = try AgentplaneApplication.build(configuration: configuration, logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        try await ServiceGroup(configuration: groupConfiguration).run()
+    }
+}
+
+/// `agentplane migrate`: applies pending migrations and exits.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let configuration = try database.makeConfiguration()
+        let logger = bootstrapLogging(level: configuration.logLevel)
+        let store = try Backend.open(configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            defer { group.cancelAll() }
+            let report = try await store.migrate()
+            print(
+                report.applied.isEmpty
+                    ? "Schema is up to date (version \(report.currentVersion))."
+                    : "Applied migrations \(report.applied.map(String.init).joined(separator: ", ")); schema version \(report.currentVersion)."
+            )
+        }
+    }
+}
