@@ -128,7 +128,9 @@ let package = Package(
             name: "AgentplaneTesting",
             dependencies: [
                 "AgentplaneServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

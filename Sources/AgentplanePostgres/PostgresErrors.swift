@@ -16,6 +16,13 @@ enum PostgresErrors {
     /// The `StoreError` for a driver error (a `StoreError` passes through unchanged).
     static func translate(_ error: any Error) -> StoreError {
         if let storeError = error as? StoreError { return storeError }
+        if let transactionError = error as? PostgresTransactionError {
+            // The cause is whichever step failed first; a failed rollback after it changes nothing for callers.
+            if let cause = transactionError.closureError ?? transactionError.beginError ?? transactionError.commitError {
+                return translate(cause)
+            }
+            return StoreError(.other, "The transaction failed.", underlying: String(reflecting: transactionError))
+        }
         if error is CancellationError { return StoreError(.unavailable, "The database operation was cancelled.") }
         guard let psqlError = error as? PSQLError else {
             return StoreError(.other, "The database operation failed.", underlying: String(reflecting: error))

@@ -13,7 +13,8 @@ enum PostgresMigrations {
                 """
                 CREATE FUNCTION ap_ts(micros bigint) RETURNS timestamptz
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-                AS $$ SELECT 'epoch'::timestamptz + micros * interval '1 microsecond' $$
+                AS $$ SELECT 'epoch'::timestamptz + (micros / 1000000) * interval '1 second'
+                    + (micros % 1000000) * interval '1 microsecond' $$
                 """,
                 """
                 CREATE FUNCTION ap_micros(ts timestamptz) RETURNS bigint
