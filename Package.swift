@@ -147,7 +147,10 @@ let package = Package(
         .testTarget(
             name: "AgentplaneHTTPTests",
             dependencies: [
+                "AgentplaneCore",
+                "AgentplaneHTTP",
                 "AgentplaneTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -32,9 +32,7 @@ struct APIHandler: APIProtocol {
     }
 
     private func readiness() async throws -> Components.Schemas.ReadinessStatus {
-        do {
-            try await store.ping()
-        } catch {
+        guard await databaseAnswers() else {
             throw AgentplaneError(.databaseUnavailable, "The database does not answer.")
         }
         return .init(status: "ready", database: "connected", backend: .init(rawValue: store.capabilities.backendName))
@@ -43,7 +41,7 @@ struct APIHandler: APIProtocol {
     func getInternalHealth(_ input: Operations.GetInternalHealth.Input) async throws
         -> Operations.GetInternalHealth.Output
     {
-        let connected = (try? await store.ping()) != nil
+        let connected = await databaseAnswers()
         let body = Components.Schemas.InternalHealth(
             status: connected ? .healthy : .unhealthy,
             service: info.service,
@@ -51,6 +49,12 @@ struct APIHandler: APIProtocol {
             database: connected ? .connected : .disconnected
         )
         return connected ? .ok(.init(body: .json(body))) : .serviceUnavailable(.init(body: .json(body)))
+    }
+
+    /// Whether the database answers a ping within two seconds.
+    private func databaseAnswers() async -> Bool {
+        let store = self.store
+        return (try? await withDeadline(.seconds(2)) { try await store.ping() }) != nil
     }
 
     func getVersion(_ input: Operations.GetVersion.Input) async throws -> Operations.GetVersion.Output {

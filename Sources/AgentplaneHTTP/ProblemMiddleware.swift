@@ -1,7 +1,9 @@
 import AgentplaneCore
+import AgentplaneStore
 import HTTPTypes
 import Hummingbird
 import Logging
+import OpenAPIRuntime
 
 /// Turns every thrown error into an RFC 9457 problem response, including router 404s (and 405s when
 /// the path exists with other methods). Sits inside the metrics middleware so metrics see real statuses.
@@ -73,7 +75,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 metadata: [
                     "request_id": .string(scope.requestID),
                     "trace_id": .string(scope.traceID),
-                    "error": .string(String(reflecting: error)),
+                    "error": .string(Self.logDescription(of: error)),
                 ]
             )
         }
@@ -82,5 +84,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             headers[.wwwAuthenticate] = #"Bearer realm="agentplane""#
         }
         return Problem(clientError, path: path, scope: scope).response(headers: headers)
+    }
+
+    /// What operators see of an internal error: the cause, never the request (its headers carry
+    /// credentials).
+    static func logDescription(of error: any Error) -> String {
+        if let serverError = error as? ServerError {
+            return "\(serverError.operationID): \(logDescription(of: serverError.underlyingError))"
+        }
+        if let storeError = error as? StoreError { return storeError.debugDescription }
+        return String(reflecting: error)
     }
 }

@@ -1,0 +1,52 @@
+import AgentplaneCore
+import AgentplaneServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+
+/// The platform-admin key every live test server is bootstrapped with.
+public let testAdminKey = "ap_testadmn_" + String(repeating: "K3y", count: 14)
+
+/// Runs `body` against a real server on a loopback port, backed by an isolated database.
+public func withLiveServer<T: Sendable>(
+    _ backend: TestBackend,
+    maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
+    _ body: @escaping @Sendable (any TestClientProtocol, IsolatedDatabase) async throws -> T
+) async throws -> T {
+    try await withIsolatedDatabase(backend) { database in
+        let app = try AgentplaneApplication.build(
+            configuration: try database.serverConfiguration(maximumBodyBytes: maximumBodyBytes, bootstrapKey: testAdminKey),
+            logger: testLogger(),
+            announce: { _ in }
+        )
+        return try await app.test(.live) { client in try await body(client, database) }
+    }
+}
+
+extension TestClientProtocol {
+    /// A request with the test admin key (or `key`) as bearer credential.
+    public func request(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        key: String? = testAdminKey,
+        json: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = extra
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+    }
+}
+
+extension TestResponse {
+    /// The body parsed as JSON; throws when it is not JSON.
+    public func json() throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(buffer: body))
+    }
+
+    /// The body as text.
+    public var text: String { String(buffer: body) }
+}
