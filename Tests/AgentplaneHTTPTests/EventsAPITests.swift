@@ -1,0 +1,120 @@
+import AgentplaneCore
+import AgentplaneTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@Suite struct EventsAPITests {
+    @Test(arguments: TestBackend.allCases)
+    func publishedEventsAreReadBackInCloudEventsShape(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let response = try await client.request(
+                .post,
+                "/api/v1/events",
+                json: #"""
+                    {"type":"order.shipped","subject":"orders/42","time":"2026-01-31T12:00:00.123456Z",
+                     "data":{"order":42,"total":19.99,"note":"größe ✓","big":9223372036854775807},
+                     "correlationid":"corr-1"}
+                    """#,
+                headers: [.requestID: "req-publish-1"]
+            )
+            #expect(response.status == .created)
+            let event = try response.json()
+            #expect(event["specversion"] == "1.0")
+            #expect(event["type"] == "order.shipped")
+            #expect(event["subject"] == "orders/42")
+            #expect(event["time"] == "2026-01-31T12:00:00.123456Z")
+            #expect(event["source"] == "/tenants/00000000-0000-0000-0000-000000000000")
+            #expect(event["datacontenttype"] == "application/json")
+            #expect(event["sequence"] == .int(2))  // 1 is the bootstrap key's api_key.created
+            #expect(event["requestid"] == "req-publish-1")
+            #expect(event["correlationid"] == "corr-1")
+            #expect(event["userid"] == "api_key:testadmn")
+            #expect(
+                event["data"]
+                    == .object([
+                        "order": .int(42), "total": .double(19.99), "note": "größe ✓", "big": .int(Int64.max),
+                    ])
+            )
+            let page = try await client.request(.get, "/api/v1/events?after=1").json()
+            #expect(page["events"] == .array([event]))
+            #expect(page["last_sequence"] == .int(2))
+            #expect(page["has_more"] == .bool(false))
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func pagesFollowAfterAndLimit(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            for index in 1...5 {
+                let subject = index % 2 == 0 ? "even" : "odd"
+                let response = try await client.request(
+                    .post,
+                    "/api/v1/events",
+                    json: #"{"type":"count.tick","subject":"\#(subject)","data":{"n":\#(index)}}"#
+                )
+                #expect(response.status == .created)
+            }
+            let first = try await client.request(.get, "/api/v1/events?after=1&limit=2").json()
+            #expect(first["events"]?.arrayValue?.map { $0["sequence"] } == [.int(2), .int(3)])
+            #expect(first["has_more"] == .bool(true))
+            #expect(first["last_sequence"] == .int(3))
+            let rest = try await client.request(.get, "/api/v1/events?after=3&limit=10").json()
+            #expect(rest["events"]?.arrayValue?.map { $0["sequence"] } == [.int(4), .int(5), .int(6)])
+            #expect(rest["has_more"] == .bool(false))
+            let empty = try await client.request(.get, "/api/v1/events?after=6").json()
+            #expect(empty["events"] == .array([]))
+            #expect(empty["last_sequence"] == .int(6))
+            let even = try await client.request(.get, "/api/v1/events?subject=even&type=count.tick").json()
+            #expect(even["events"]?.arrayValue?.map { $0["data"]?["n"] } == [.int(2), .int(4)])
+            let keys = try await client.request(.get, "/api/v1/events?type=api_key.created").json()
+            #expect(keys["events"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func tenantsHaveSeparateLogs(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let tenant = UUID().uuidString.lowercased()
+            let published = try await client.request(
+                .post,
+                "/api/v1/events",
+                json: #"{"type":"tenant_scoped.thing"}"#,
+                headers: [.tenantID: tenant]
+            )
+            #expect(try published.json()["sequence"] == .int(1))
+            #expect(try published.json()["source"] == .string("/tenants/\(tenant)"))
+            let own = try await client.request(.get, "/api/v1/events", headers: [.tenantID: tenant]).json()
+            #expect(own["events"]?.arrayValue?.map { $0["type"] } == ["tenant_scoped.thing"])
+            let platform = try await client.request(.get, "/api/v1/events?type=tenant_scoped.thing").json()
+            #expect(platform["events"] == .array([]))
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func clientIDsMakeRetriesSafe(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let body = #"{"id":"evt-1","type":"order.paid"}"#
+            #expect(try await client.request(.post, "/api/v1/events", json: body).status == .created)
+            let retry = try await client.request(.post, "/api/v1/events", json: body)
+            #expect(retry.status == .conflict)
+            #expect(try retry.json()["code"] == "EVENT_ID_CONFLICT")
+            let log = try await client.request(.get, "/api/v1/events?type=order.paid").json()
+            #expect(log["events"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func reservedTypesAreRefused(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            for type in ["instance.created", "agent.updated", "task.fired", "api_key.created"] {
+                let response = try await client.request(.post, "/api/v1/events", json: #"{"type":"\#(type)"}"#)
+                #expect(response.status == .unprocessableContent)
+                #expect(try response.json()["code"] == "RESERVED_EVENT_TYPE")
+            }
+            let log = try await client.request(.get, "/api/v1/events").json()
+            #expect(log["events"]?.arrayValue?.count == 1)
+        }
+    }
+}
