@@ -56,7 +56,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     }
 
     /// The problem `type` URI: a stable, documented identifier.
-    public var typeURI: String { "https://agentplane.dev/problems/\(rawValue.lowercased().replacingOccurrences(of: "_", with: "-"))" }
+    public var typeURI: String {
+        "https://agentplane.dev/problems/\(rawValue.lowercased().replacingOccurrences(of: "_", with: "-"))"
+    }
 }
 
 /// One invalid field of a request: where (a JSON pointer) and why.

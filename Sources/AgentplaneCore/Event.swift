@@ -59,8 +59,9 @@ public struct EventContext: Sendable, Hashable {
     public var userID: String?
 
     /// Creates a context; every field is optional.
-    public init(correlationID: String? = nil, causationID: String? = nil, requestID: String? = nil, userID: String? = nil)
-    {
+    public init(
+        correlationID: String? = nil, causationID: String? = nil, requestID: String? = nil, userID: String? = nil
+    ) {
         self.correlationID = correlationID
         self.causationID = causationID
         self.requestID = requestID

@@ -18,7 +18,9 @@ public enum EventValidation {
         let segments = type.split(separator: ".", omittingEmptySubsequences: false)
         let valid = segments.allSatisfy { segment in
             guard let first = segment.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
-            return segment.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+            return segment.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+            }
         }
         if !valid {
             return [
@@ -69,6 +71,10 @@ public enum EventValidation {
         errors += textErrors(event.id, pointer: "/id")
         if let subject = event.subject { errors += textErrors(subject, pointer: "/subject") }
         if let source = event.source { errors += textErrors(source, pointer: "/source") }
+        if let correlation = event.context.correlationID {
+            errors += textErrors(correlation, pointer: "/correlationid")
+        }
+        if let causation = event.context.causationID { errors += textErrors(causation, pointer: "/causationid") }
         errors += dataErrors(event.data)
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
         if let prefix = reservedTypePrefixes.first(where: { event.type.hasPrefix($0) }) {

@@ -16,9 +16,7 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBytes {
             throw tooLarge
         }
-        guard request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil else {
-            return try await next(request, context)
-        }
+        // Always buffer, even without Content-Length: a body can be read only once otherwise.
         var request = request
         do {
             _ = try await request.collectBody(upTo: maximumBytes)

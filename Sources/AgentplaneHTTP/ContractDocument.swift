@@ -40,7 +40,8 @@ package struct ContractDocument: Sendable {
             default: return .string(scalar.string)
             }
         case .mapping(let mapping):
-            return .object(Dictionary(mapping.map { ($0.key.string ?? "", json(from: $0.value)) }) { first, _ in first })
+            return .object(
+                Dictionary(mapping.map { ($0.key.string ?? "", json(from: $0.value)) }) { first, _ in first })
         case .sequence(let sequence):
             return .array(sequence.map(json(from:)))
         case .alias:

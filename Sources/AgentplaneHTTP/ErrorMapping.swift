@@ -113,8 +113,14 @@ enum ErrorMapping {
         case is Bool.Type: "a boolean"
         case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
         case is Double.Type, is Float.Type: "a number"
-        default: "a \(String(describing: type).components(separatedBy: ".").last ?? "value")".replacingOccurrences(
-            of: "a Array", with: "an array")
+        default:
+            // Never a Swift type name: clients know JSON, not our types.
+            switch String(describing: type) {
+            case let name where name.hasPrefix("Dictionary") || name.hasPrefix("["):
+                name.contains(":") ? "an object" : "an array"
+            case let name where name.hasPrefix("Array"): "an array"
+            default: "an object"
+            }
         }
     }
 

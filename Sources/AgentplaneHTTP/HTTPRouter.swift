@@ -21,8 +21,8 @@ package enum HTTPRouter {
     /// The complete router for `store`.
     ///
     /// Middleware order, outermost first: request id + access log, metrics, body limit, problem
-    /// mapping, authentication. Metrics sit outside the problem mapping so they record real statuses;
-    /// the body limit buffers the body so the problem mapping can point at a JSON syntax error.
+    /// mapping, authentication, JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
+    /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it.
     package static func build(
         store: any Store,
         contract: ContractDocument,
@@ -38,6 +38,7 @@ package enum HTTPRouter {
         router.middlewares.add(
             AuthenticationMiddleware(authenticator: APIKeyAuthenticator(keys: store.apiKeys))
         )
+        router.middlewares.add(JSONBodyMiddleware())
         MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)
         try APIHandler(store: store, info: info).registerHandlers(
             on: router,

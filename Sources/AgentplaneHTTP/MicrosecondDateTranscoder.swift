@@ -14,7 +14,9 @@ struct MicrosecondDateTranscoder: DateTranscoder {
             // Thrown as a validation error: a DecodingError here would carry no coding path and read as
             // malformed JSON.
             throw AgentplaneError.validation([
-                FieldError(pointer: "", message: "'\(text.prefix(64))' is not an RFC 3339 date-time such as 2026-01-31T12:00:00Z")
+                FieldError(
+                    pointer: "",
+                    message: "'\(text.prefix(64))' is not an RFC 3339 date-time such as 2026-01-31T12:00:00Z")
             ])
         }
         return timestamp.date

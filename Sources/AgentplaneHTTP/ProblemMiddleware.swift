@@ -30,12 +30,16 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 .response(headers: [.allow: allowed.joined(separator: ", ")])
         } catch {
             var (clientError, isInternal) = ErrorMapping.clientError(for: error)
-            if clientError.code == .malformedJSON,
-                let body = try? await request.body.collect(upTo: Int.max),
-                let position = JSONErrorLocator.locate(Array(buffer: body))
+            if clientError.code == .badRequest, clientError.fieldErrors.first?.pointer == "",
+                let operation = (error as? ServerError)?.operationID
             {
-                clientError.detail = "The request body is not valid JSON: \(position)."
-                clientError.fieldErrors = [FieldError(pointer: "", message: position)]
+                // The URI decoder does not say which parameter failed: find it from the contract.
+                let names = routes.invalidIntegerParameters(operationID: operation, query: request.uri.queryParameters)
+                if !names.isEmpty {
+                    clientError.detail =
+                        "Query parameter \(names.map { "`\($0)`" }.joined(separator: ", ")) must be an integer."
+                    clientError.fieldErrors = names.map { FieldError(pointer: $0, message: "must be an integer") }
+                }
             }
             return Self.problemResponse(
                 for: clientError,

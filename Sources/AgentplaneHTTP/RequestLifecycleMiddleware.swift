@@ -22,7 +22,8 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
         } catch {
-            response = ProblemMiddleware<Context>.problemResponse(for: error, path: request.uri.path, scope: scope, logger: logger)
+            response = ProblemMiddleware<Context>.problemResponse(
+                for: error, path: request.uri.path, scope: scope, logger: logger)
         }
         response.headers[.xRequestID] = scope.requestID
         if logger.logLevel <= .info {
@@ -36,7 +37,7 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
                     "method": .string(request.method.rawValue),
                     "route": .string(context.endpointPath ?? "unmatched"),
                     "status": .stringConvertible(response.status.code),
-                    "duration_ms": .string(String(format: "%.3f", milliseconds)),
+                    "duration_ms": .stringConvertible((milliseconds * 1000).rounded() / 1000),
                 ]
             )
         }

@@ -27,7 +27,8 @@ public struct PostgresConfiguration: Sendable {
         guard let components = URLComponents(string: text),
             let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
         else {
-            throw PostgresConfigurationError("the database URL must look like postgres://user:password@host:5432/database")
+            throw PostgresConfigurationError(
+                "the database URL must look like postgres://user:password@host:5432/database")
         }
         guard let host = components.host, !host.isEmpty else {
             throw PostgresConfigurationError("the database URL has no host")
@@ -40,7 +41,9 @@ public struct PostgresConfiguration: Sendable {
             throw PostgresConfigurationError("the database URL has no database name (…/database)")
         }
         let port = components.port ?? 5432
-        guard (1...65535).contains(port) else { throw PostgresConfigurationError("the database URL's port is out of range") }
+        guard (1...65535).contains(port) else {
+            throw PostgresConfigurationError("the database URL's port is out of range")
+        }
         let query = Dictionary(
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") },
             uniquingKeysWith: { _, last in last }

@@ -18,7 +18,8 @@ enum PostgresErrors {
         if let storeError = error as? StoreError { return storeError }
         if let transactionError = error as? PostgresTransactionError {
             // The cause is whichever step failed first; a failed rollback after it changes nothing for callers.
-            if let cause = transactionError.closureError ?? transactionError.beginError ?? transactionError.commitError {
+            if let cause = transactionError.closureError ?? transactionError.beginError ?? transactionError.commitError
+            {
                 return translate(cause)
             }
             return StoreError(.other, "The transaction failed.", underlying: String(reflecting: transactionError))

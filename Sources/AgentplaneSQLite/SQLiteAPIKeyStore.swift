@@ -31,7 +31,8 @@ struct SQLiteAPIKeyStore: APIKeyStore {
     func find(prefix: String) async throws -> APIKeyRecord? {
         try await SQLiteErrors.translating {
             try await pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE prefix = ?", arguments: [prefix]).map(Self.record)
+                try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE prefix = ?", arguments: [prefix]).map(
+                    Self.record)
             }
         }
     }

@@ -28,7 +28,9 @@ struct SQLiteEventLog: EventLog {
                 }
                 sql += " ORDER BY sequence LIMIT ?"
                 arguments += [query.limit]
-                return try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Self.event(from: $0, tenant: tenant) }
+                return try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+                    try Self.event(from: $0, tenant: tenant)
+                }
             }
         }
     }

@@ -39,10 +39,13 @@ public struct JSONLogHandler: LogHandler {
     static func render(_ value: Logger.Metadata.Value) -> String {
         switch value {
         case .string(let text): quote(text)
+        case .stringConvertible(let convertible as any BinaryInteger): convertible.description
+        case .stringConvertible(let convertible as Double) where convertible.isFinite: convertible.description
         case .stringConvertible(let convertible): quote(convertible.description)
         case .array(let values): "[" + values.map(render).joined(separator: ",") + "]"
         case .dictionary(let dictionary):
-            "{" + dictionary.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(render($0.value))" }
+            "{"
+                + dictionary.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(render($0.value))" }
                 .joined(separator: ",") + "}"
         }
     }

@@ -53,7 +53,8 @@ public struct ServerConfiguration: Sendable {
             }
         }
         guard (1024...(256 << 20)).contains(maximumBodyBytes) else {
-            throw ConfigurationError("the body limit must be between 1024 and \(256 << 20) bytes, got \(maximumBodyBytes)")
+            throw ConfigurationError(
+                "the body limit must be between 1024 and \(256 << 20) bytes, got \(maximumBodyBytes)")
         }
         if let bootstrapKey {
             guard let token = APIKeyToken(parsing: bootstrapKey) else {

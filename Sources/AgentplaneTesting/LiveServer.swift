@@ -17,7 +17,8 @@ public func withLiveServer<T: Sendable>(
 ) async throws -> T {
     try await withIsolatedDatabase(backend) { database in
         let app = try AgentplaneApplication.build(
-            configuration: try database.serverConfiguration(maximumBodyBytes: maximumBodyBytes, bootstrapKey: testAdminKey),
+            configuration: try database.serverConfiguration(
+                maximumBodyBytes: maximumBodyBytes, bootstrapKey: testAdminKey),
             logger: testLogger(),
             announce: { _ in }
         )

@@ -34,7 +34,8 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "PostgreSQL URL postgres://user:pass@host:port/db (env DATABASE_URL).")
     var databaseURL: String?
 
-    @Option(name: .long, help: "Folder of the embedded SQLite database (env AGENTPLANE_DATA_DIR; default ./.agentplane).")
+    @Option(
+        name: .long, help: "Folder of the embedded SQLite database (env AGENTPLANE_DATA_DIR; default ./.agentplane).")
     var dataDir: String?
 
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL; default info).")
@@ -45,15 +46,21 @@ struct DatabaseOptions: ParsableArguments {
         flag ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    func makeConfiguration(host: String = "127.0.0.1", port: String? = nil, maxBodyBytes: String? = nil) throws
-        -> ServerConfiguration
-    {
-        let portText = Self.resolve(port, "SERVICE_PORT") ?? String(ServerConfiguration.defaultPort)
+    /// The validated configuration; `serving` reads the server-only settings (port, body limit).
+    func makeConfiguration(
+        serving: Bool,
+        host: String = "127.0.0.1",
+        port: String? = nil,
+        maxBodyBytes: String? = nil
+    ) throws -> ServerConfiguration {
+        let portText =
+            (serving ? Self.resolve(port, "SERVICE_PORT") : nil) ?? String(ServerConfiguration.defaultPort)
         guard let portNumber = Int(portText) else {
             throw ConfigurationError("the port must be a number between 0 and 65535, got '\(portText)'")
         }
         let bodyText =
-            Self.resolve(maxBodyBytes, "AGENTPLANE_MAX_BODY_BYTES") ?? String(ServerConfiguration.defaultMaximumBodyBytes)
+            Self.resolve(maxBodyBytes, "AGENTPLANE_MAX_BODY_BYTES")
+            ?? String(ServerConfiguration.defaultMaximumBodyBytes)
         guard let bodyBytes = Int(bodyText) else {
             throw ConfigurationError("the body limit must be a number of bytes, got '\(bodyText)'")
         }

@@ -10,19 +10,21 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the API server, the engine and the database client (the default command)."
     )
 
-    @Option(name: .long, help: "Interface to listen on (default 127.0.0.1).")
+    @Option(name: .long, help: "Interface to listen on.")
     var host: String = "127.0.0.1"
 
     @Option(name: .long, help: "TCP port (env SERVICE_PORT; default 8080; 0 picks a free port).")
     var port: String?
 
-    @Option(name: .long, help: "Largest accepted request body in bytes (env AGENTPLANE_MAX_BODY_BYTES; default 1048576).")
+    @Option(
+        name: .long, help: "Largest accepted request body in bytes (env AGENTPLANE_MAX_BODY_BYTES; default 1048576).")
     var maxBodyBytes: String?
 
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try database.makeConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes)
+        let configuration = try database.makeConfiguration(
+            serving: true, host: host, port: port, maxBodyBytes: maxBodyBytes)
         let logger = bootstrapLogging(level: configuration.logLevel)
         let app = try AgentplaneApplication.build(configuration: configuration, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
@@ -42,7 +44,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try database.makeConfiguration()
+        let configuration = try database.makeConfiguration(serving: false)
         let logger = bootstrapLogging(level: configuration.logLevel)
         let store = try Backend.open(configuration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -20,7 +20,8 @@ import Testing
             }
             #expect(has("agentplane_http_requests_total{", #"route="/health""#, #"status="200""#))
             #expect(has("agentplane_http_requests_total{", #"route="/api/v1/events""#, #"status="401""#))
-            #expect(has("agentplane_http_request_duration_seconds_bucket{", #"route="/api/v1/events""#, #"status="200""#))
+            #expect(
+                has("agentplane_http_request_duration_seconds_bucket{", #"route="/api/v1/events""#, #"status="200""#))
             #expect(text.contains("# TYPE agentplane_http_request_duration_seconds histogram"))
             let alias = try await client.request(.get, "/api/v1/metrics", key: nil)
             #expect(alias.status == .ok)

@@ -16,7 +16,8 @@ import Testing
             #expect(document["openapi"] == "3.1.0")
             #expect(document["paths"]?["/api/v1/events"]?["get"]?["operationId"] == "listEvents")
             // Quoted YAML scalars stay strings.
-            #expect(document["components"]?["schemas"]?["Event"]?["properties"]?["specversion"]?["enum"] == .array(["1.0"]))
+            #expect(
+                document["components"]?["schemas"]?["Event"]?["properties"]?["specversion"]?["enum"] == .array(["1.0"]))
             let yaml = try await client.request(.get, "/openapi.yaml", key: nil)
             #expect(yaml.text == OpenAPIDocument.yaml)
         }
@@ -32,7 +33,8 @@ import Testing
             var checked = 0
             for (path, item) in paths {
                 for method in ["get", "post", "put", "patch", "delete"] where item[method] != nil {
-                    let uri = path.replacingOccurrences(of: #"\{[^}]+\}"#, with: UUID().uuidString, options: .regularExpression)
+                    let uri = path.replacingOccurrences(
+                        of: #"\{[^}]+\}"#, with: UUID().uuidString, options: .regularExpression)
                     let response = try await client.request(
                         HTTPRequest.Method(method.uppercased())!,
                         uri,

@@ -28,7 +28,8 @@ import Testing
     @Test(arguments: TestBackend.allCases)
     func unknownRoutesAndWrongMethods(backend: TestBackend) async throws {
         try await withLiveServer(backend) { client, _ in
-            _ = try Self.expectProblem(try await client.request(.get, "/nope", key: nil), status: .notFound, code: "ROUTE_NOT_FOUND")
+            _ = try Self.expectProblem(
+                try await client.request(.get, "/nope", key: nil), status: .notFound, code: "ROUTE_NOT_FOUND")
             let wrongMethod = try await client.request(.delete, "/health", key: nil)
             _ = try Self.expectProblem(wrongMethod, status: .methodNotAllowed, code: "METHOD_NOT_ALLOWED")
             #expect(wrongMethod.headers[.allow] == "GET")
@@ -69,7 +70,8 @@ import Testing
             let badBody = try Self.expectProblem(badType, status: .unprocessableContent, code: "VALIDATION_FAILED")
             let pointers = badBody["errors"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } ?? []
             #expect(Set(pointers) == ["/type", "/subject", "/data/k"])
-            let badTime = try await client.request(.post, "/api/v1/events", json: #"{"type": "a.b", "time": "yesterday"}"#)
+            let badTime = try await client.request(
+                .post, "/api/v1/events", json: #"{"type": "a.b", "time": "yesterday"}"#)
             _ = try Self.expectProblem(badTime, status: .unprocessableContent, code: "VALIDATION_FAILED")
             let badLimit = try await client.request(.get, "/api/v1/events?limit=abc")
             _ = try Self.expectProblem(badLimit, status: .badRequest, code: "BAD_REQUEST")
@@ -109,7 +111,8 @@ import Testing
     func missingOrInvalidCredentialsAre401(backend: TestBackend) async throws {
         try await withLiveServer(backend) { client, _ in
             let attempts: [String?] = [
-                nil, "ap_testadmn_wrongsecretwrongsecretwrongsecret00", "ap_nothere1_" + String(repeating: "a", count: 40),
+                nil, "ap_testadmn_wrongsecretwrongsecretwrongsecret00",
+                "ap_nothere1_" + String(repeating: "a", count: 40),
                 "not-a-key", "",
             ]
             for key in attempts {

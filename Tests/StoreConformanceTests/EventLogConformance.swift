@@ -81,9 +81,11 @@ import Testing
                         var seen = 0
                         var observed: Set<Int64> = []
                         while seen < total {
-                            let page = try await store.events.list(tenant: tenant, query: EventQuery(after: last, limit: 50))
+                            let page = try await store.events.list(
+                                tenant: tenant, query: EventQuery(after: last, limit: 50))
                             for event in page {
-                                #expect(event.sequence == last + 1, "gap or reorder after \(last): got \(event.sequence)")
+                                #expect(
+                                    event.sequence == last + 1, "gap or reorder after \(last): got \(event.sequence)")
                                 #expect(observed.insert(event.sequence).inserted)
                                 last = event.sequence
                                 seen += 1

@@ -27,7 +27,9 @@ enum Fixtures {
         String((0..<8).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }
 
-    static func event(_ type: String = "test.happened", subject: String? = nil, data: JSONValue = .object([:])) -> NewEvent {
+    static func event(_ type: String = "test.happened", subject: String? = nil, data: JSONValue = .object([:]))
+        -> NewEvent
+    {
         NewEvent(type: type, subject: subject, data: data)
     }
 

@@ -10,7 +10,8 @@ import Testing
             let key = Fixtures.apiKey()
             try await store.apiKeys.insert(key, event: Fixtures.event("api_key.created"))
             let error = await #expect(throws: StoreError.self) {
-                try await store.apiKeys.insert(Fixtures.apiKey(prefix: key.prefix), event: Fixtures.event("api_key.created"))
+                try await store.apiKeys.insert(
+                    Fixtures.apiKey(prefix: key.prefix), event: Fixtures.event("api_key.created"))
             }
             #expect(error?.kind == .uniqueViolation(constraint: "api_keys_prefix"))
         }
@@ -23,7 +24,8 @@ import Testing
             try await store.apiKeys.insert(Fixtures.apiKey(isBootstrap: true), event: Fixtures.event("api_key.created"))
             #expect(try await store.apiKeys.bootstrapKeyExists())
             let error = await #expect(throws: StoreError.self) {
-                try await store.apiKeys.insert(Fixtures.apiKey(isBootstrap: true), event: Fixtures.event("api_key.created"))
+                try await store.apiKeys.insert(
+                    Fixtures.apiKey(isBootstrap: true), event: Fixtures.event("api_key.created"))
             }
             #expect(error?.kind == .uniqueViolation(constraint: "api_keys_is_bootstrap"))
         }

@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+
+/// The real `agentplane` binary, run as a child process (CLI tests talk to it like an operator).
+public final class AgentplaneProcess: Sendable {
+    private let process: Process
+    private let output = SharedText()
+    private let lines: AsyncStream<String>
+
+    /// The built binary: `AGENTPLANE_BINARY`, else `.build/debug/agentplane` in this package.
+    public static func binaryPath() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["AGENTPLANE_BINARY"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let path = root.appendingPathComponent(".build/debug/agentplane").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestEnvironmentError("\(path) is missing: build first (scripts/test does)")
+        }
+        return path
+    }
+
+    /// Starts `agentplane arguments…` with `environment` added to a minimal environment.
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
+        process.arguments = arguments
+        var base = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        base.merge(environment) { _, new in new }
+        process.environment = base
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        process.standardInput = FileHandle.nullDevice
+        let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+        self.lines = lines
+        self.process = process
+        let output = self.output
+        let buffer = SharedText()
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                continuation.finish()
+                return
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            output.value.withLock { $0 += text }
+            let complete = buffer.value.withLock { pending -> [String] in
+                pending += text
+                var parts = pending.components(separatedBy: "\n")
+                pending = parts.removeLast()
+                return parts
+            }
+            for line in complete { continuation.yield(line) }
+        }
+        try process.run()
+    }
+
+    /// Everything the process wrote so far (stdout and stderr together).
+    public var outputText: String { output.value.withLock { $0 } }
+
+    /// Waits for the first output line satisfying `predicate`; nil if the process ends first or the
+    /// deadline passes.
+    public func firstLine(
+        within timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (String) -> Bool
+    )
+        async -> String?
+    {
+        let lines = self.lines
+        return await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                for await line in lines where predicate(line) { return line }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+    }
+
+    /// Sends `signal` (SIGTERM by default).
+    public func signal(_ signal: Int32 = SIGTERM) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for exit and returns the status; kills the process if it outlives `timeout`.
+    public func waitForExit(within timeout: Duration = .seconds(30)) async -> Int32 {
+        let process = self.process
+        let exited = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                while process.isRunning {
+                    try? await Task.sleep(for: .milliseconds(20))
+                    if Task.isCancelled { return false }
+                }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
+        }
+        if !exited {
+            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Runs to completion and returns status and output.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (
+        status: Int32, output: String
+    ) {
+        let process = try AgentplaneProcess(arguments, environment: environment)
+        let status = await process.waitForExit()
+        // Let the pipe drain: the reader finishes at end of file.
+        _ = await process.firstLine(within: .seconds(2)) { _ in false }
+        return (status, process.outputText)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Text shared between the pipe's reader and the test.
+final class SharedText: Sendable {
+    let value = Mutex<String>("")
+}

@@ -1,0 +1,44 @@
+import AgentplaneCore
+import Foundation
+import Testing
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2026-11-26T06:20:59.123456Z", Int64(1_795_674_059_123_456)),
+        ("2026-11-26T06:20:59Z", Int64(1_795_674_059_000_000)),
+        ("2026-11-26T08:20:59.5+02:00", Int64(1_795_674_059_500_000)),
+        ("2026-11-26t06:20:59.1234569z", Int64(1_795_674_059_123_456)),
+        ("1969-12-31T23:59:59.999999Z", Int64(-1)),
+        ("1970-01-01T00:00:00Z", Int64(0)),
+    ])
+    func parsesRFC3339(text: String, micros: Int64) {
+        #expect(Timestamp(rfc3339: text)?.microsecondsSinceEpoch == micros)
+    }
+
+    @Test(arguments: [
+        "yesterday", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-26 06:20:59Z", "2026-11-26T06:20:59",
+        "2026-11-26T06:20:59.Z", "2026-11-26T25:00:00Z", "2026-11-26T06:20:59+0200", "",
+    ])
+    func refusesAnythingElse(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test(arguments: [Int64(1_795_674_059_123_456), 0, -1, -1_000_001, 253_402_300_799_999_999])
+    func formatsWithMicrosecondsAndParsesBack(micros: Int64) throws {
+        let timestamp = Timestamp(microsecondsSinceEpoch: micros)
+        let text = timestamp.rfc3339
+        #expect(text.hasSuffix("Z"))
+        #expect(text.count == 27)
+        #expect(Timestamp(rfc3339: text) == timestamp)
+        // `Date` is a Double: exact to the microsecond only within about ±142 years of 1970.
+        if abs(micros) < 1 << 52 { #expect(Timestamp(timestamp.date) == timestamp) }
+    }
+
+    @Test func uuidV7IsTimeOrderedAndVersioned() {
+        let earlier = UUIDv7.make(at: Timestamp(microsecondsSinceEpoch: 1_000_000_000))
+        let later = UUIDv7.make(at: Timestamp(microsecondsSinceEpoch: 2_000_000_000))
+        #expect(earlier.lowercasedString < later.lowercasedString)
+        #expect(Array(later.lowercasedString)[14] == "7")
+        #expect(["8", "9", "a", "b"].contains(Array(later.lowercasedString)[19]))
+    }
+}
