@@ -99,7 +99,8 @@ enum ErrorMapping {
         -> AgentplaneError
     {
         let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
-        let pointer = location == .body ? "/" + keys.joined(separator: "/") : keys.joined(separator: ".")
+        let pointer =
+            location == .body ? keys.map { "/" + $0 }.joined() : keys.joined(separator: ".")
         let error = FieldError(pointer: pointer, message: message)
         guard location == .query else { return .validation([error]) }
         let subject = pointer.isEmpty ? "A query parameter" : "Query parameter `\(pointer)`"
@@ -116,9 +117,7 @@ enum ErrorMapping {
         default:
             // Never a Swift type name: clients know JSON, not our types.
             switch String(describing: type) {
-            case let name where name.hasPrefix("Dictionary") || name.hasPrefix("["):
-                name.contains(":") ? "an object" : "an array"
-            case let name where name.hasPrefix("Array"): "an array"
+            case let name where name.hasPrefix("Array") || (name.hasPrefix("[") && !name.contains(":")): "an array"
             default: "an object"
             }
         }

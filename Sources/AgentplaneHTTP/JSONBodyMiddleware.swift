@@ -16,7 +16,7 @@ struct JSONBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         // The body limit middleware has already buffered the body, so reading it here is free.
         var request = request
         let body = try await request.collectBody(upTo: .max)
-        if body.readableBytes > 0, let failure = JSONSyntax.firstError(in: Array(buffer: body)) {
+        if let failure = JSONSyntax.firstError(in: Array(buffer: body)) {
             throw AgentplaneError(
                 .malformedJSON,
                 "The request body is not valid JSON: \(failure).",

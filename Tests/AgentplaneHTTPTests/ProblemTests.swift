@@ -54,6 +54,28 @@ import Testing
     }
 
     @Test(arguments: TestBackend.allCases)
+    func lenientJSONAndMissingBodiesAreRefused(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let trailingComma = try await client.request(.post, "/api/v1/events", json: #"{"type":"a.b",}"#)
+            let body = try Self.expectProblem(trailingComma, status: .badRequest, code: "MALFORMED_JSON")
+            #expect(body["details"] == .object(["line": .int(1), "column": .int(15)]))
+            // No body at all, with and without a content type: a clear 4xx, and the server stays up.
+            let bare = try await client.execute(
+                uri: "/api/v1/events",
+                method: .post,
+                headers: [.authorization: "Bearer \(testAdminKey)"]
+            )
+            #expect((400..<500).contains(bare.status.code))
+            #expect(bare.headers[.contentType] == "application/problem+json")
+            let empty = try await client.request(.post, "/api/v1/events", json: "")
+            _ = try Self.expectProblem(empty, status: .badRequest, code: "MALFORMED_JSON")
+            #expect(try await client.request(.get, "/health", key: nil).status == .ok)
+            let log = try await client.request(.get, "/api/v1/events").json()
+            #expect(log["events"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
     func schemaViolationsListEveryField(backend: TestBackend) async throws {
         try await withLiveServer(backend) { client, _ in
             let wrongType = try await client.request(.post, "/api/v1/events", json: #"{"type": 5}"#)
@@ -73,8 +95,15 @@ import Testing
             let badTime = try await client.request(
                 .post, "/api/v1/events", json: #"{"type": "a.b", "time": "yesterday"}"#)
             _ = try Self.expectProblem(badTime, status: .unprocessableContent, code: "VALIDATION_FAILED")
-            let badLimit = try await client.request(.get, "/api/v1/events?limit=abc")
-            _ = try Self.expectProblem(badLimit, status: .badRequest, code: "BAD_REQUEST")
+            let badLimit = try await client.request(.get, "/api/v1/events?limit=abc&after=x")
+            let limitBody = try Self.expectProblem(badLimit, status: .badRequest, code: "BAD_REQUEST")
+            #expect(
+                Set(limitBody["errors"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } ?? []) == [
+                    "limit", "after",
+                ])
+            let array = try await client.request(.post, "/api/v1/events", json: "[1]")
+            let arrayBody = try Self.expectProblem(array, status: .unprocessableContent, code: "VALIDATION_FAILED")
+            #expect(arrayBody["detail"] == "must be an object")
             let outOfRange = try await client.request(.get, "/api/v1/events?limit=5000&after=-1")
             let rangeBody = try Self.expectProblem(outOfRange, status: .unprocessableContent, code: "VALIDATION_FAILED")
             #expect(rangeBody["errors"]?.arrayValue?.count == 2)
