@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentplaneCoreTests",
-            dependencies: ["AgentplaneCore"],
+            dependencies: ["AgentplaneAPI", "AgentplaneCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,7 +7,7 @@ public enum EventValidation {
     ]
     /// Longest accepted event type.
     public static let maximumTypeLength = 128
-    /// Longest accepted subject, id or source.
+    /// Longest accepted subject, id or source, in Unicode code points (as JSON Schema counts).
     public static let maximumTextLength = 256
 
     /// Field errors for an event type (empty when valid).
@@ -35,8 +35,8 @@ public enum EventValidation {
 
     /// Field errors for a free-text identifier such as a subject or client-supplied id.
     public static func textErrors(_ text: String, pointer: String) -> [FieldError] {
-        if text.isEmpty || text.utf8.count > maximumTextLength {
-            return [FieldError(pointer: pointer, message: "must be 1 to \(maximumTextLength) bytes")]
+        if text.isEmpty || text.unicodeScalars.count > maximumTextLength {
+            return [FieldError(pointer: pointer, message: "must be 1 to \(maximumTextLength) characters")]
         }
         if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             return [FieldError(pointer: pointer, message: "must not contain control characters")]
