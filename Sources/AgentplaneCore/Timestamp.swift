@@ -28,19 +28,57 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
     /// RFC 3339 in UTC with six fractional digits, e.g. `2026-11-26T06:20:59.123456Z`.
     public var rfc3339: String {
         let seconds = microsecondsSinceEpoch.floorDivided(by: 1_000_000)
-        let micros = microsecondsSinceEpoch - seconds * 1_000_000
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents(
-            [.year, .month, .day, .hour, .minute, .second],
-            from: Date(timeIntervalSince1970: Double(seconds))
-        )
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let text = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        let micros = Int(microsecondsSinceEpoch - seconds * 1_000_000)
+        let days = seconds.floorDivided(by: 86_400)
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = Self.civil(fromDays: days)
+        var text = ""
+        text.reserveCapacity(27)
+        func append(_ value: Int, width: Int) {
+            var digits = String(value)
+            if digits.count < width { digits = String(repeating: "0", count: width - digits.count) + digits }
+            text += digits
         }
-        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T"
-            + "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2)).\(pad(Int(micros), 6))Z"
+        append(Int(year), width: 4)
+        text += "-"
+        append(month, width: 2)
+        text += "-"
+        append(day, width: 2)
+        text += "T"
+        append(secondOfDay / 3600, width: 2)
+        text += ":"
+        append(secondOfDay / 60 % 60, width: 2)
+        text += ":"
+        append(secondOfDay % 60, width: 2)
+        text += "."
+        append(micros, width: 6)
+        text += "Z"
+        return text
+    }
+
+    /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`):
+    /// integer arithmetic only, no calendar object on the hot path of every serialized event.
+    static func civil(fromDays days: Int64) -> (year: Int64, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// Day count since 1970-01-01 of a proleptic Gregorian date (`days_from_civil`).
+    static func days(year: Int64, month: Int, day: Int) -> Int64 {
+        let adjustedYear = month <= 2 ? year - 1 : year
+        let era = (adjustedYear >= 0 ? adjustedYear : adjustedYear - 399) / 400
+        let yearOfEra = adjustedYear - era * 400
+        let monthIndex = Int64(month > 2 ? month - 3 : month + 9)
+        let dayOfYear = (153 * monthIndex + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     public init(from decoder: any Decoder) throws {
@@ -105,15 +143,10 @@ extension Timestamp {
             else { return nil }
             offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60) * (scalars[index] == 0x2D ? -1 : 1)
         }
-        var components = DateComponents()
-        (components.year, components.month, components.day) = (year, month, day)
-        (components.hour, components.minute, components.second) = (hour, minute, min(second, 59))
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else {
-            return nil
-        }
-        let seconds = Int64(date.timeIntervalSince1970.rounded()) - Int64(offsetSeconds)
+        let days = Self.days(year: Int64(year), month: month, day: day)
+        // Reject dates that do not exist (e.g. February 30) by converting back.
+        guard Self.civil(fromDays: days) == (Int64(year), month, day) else { return nil }
+        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetSeconds)
         self.init(microsecondsSinceEpoch: seconds * 1_000_000 + Int64(micros))
     }
 }

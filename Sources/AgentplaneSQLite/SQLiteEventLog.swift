@@ -91,9 +91,9 @@ struct SQLiteEventLog: EventLog {
         }
     }
 
-    static func event(from row: Row, tenant: TenantID) throws -> Event {
+    static func event(from row: Row, tenant: TenantID, decoder: JSONDecoder) throws -> Event {
         let dataText: String = row["data"]
-        guard let data = try? JSONDecoder().decode(JSONValue.self, from: Data(dataText.utf8)) else {
+        guard let data = try? decoder.decode(JSONValue.self, from: Data(dataText.utf8)) else {
             throw StoreError(.corruptData, "A stored event could not be decoded.")
         }
         return Event(

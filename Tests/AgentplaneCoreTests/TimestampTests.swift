@@ -34,6 +34,20 @@ import Testing
         if abs(micros) < 1 << 52 { #expect(Timestamp(timestamp.date) == timestamp) }
     }
 
+    /// The integer calendar arithmetic agrees with Foundation's calendar across the whole range.
+    @Test func formattingAgreesWithFoundation() {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let seconds = Int64.random(in: -2_208_988_800...253_402_300_799, using: &generator)  // 1900…9999
+            let timestamp = Timestamp(microsecondsSinceEpoch: seconds * 1_000_000 + 123_456)
+            let expected = formatter.string(from: Date(timeIntervalSince1970: Double(seconds)))
+            #expect(timestamp.rfc3339 == expected.replacingOccurrences(of: "Z", with: ".123456Z"))
+            #expect(Timestamp(rfc3339: timestamp.rfc3339) == timestamp)
+        }
+    }
+
     @Test func uuidV7IsTimeOrderedAndVersioned() {
         let earlier = UUIDv7.make(at: Timestamp(microsecondsSinceEpoch: 1_000_000_000))
         let later = UUIDv7.make(at: Timestamp(microsecondsSinceEpoch: 2_000_000_000))
