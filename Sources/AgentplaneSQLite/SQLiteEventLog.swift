@@ -28,8 +28,9 @@ struct SQLiteEventLog: EventLog {
                 }
                 sql += " ORDER BY sequence LIMIT ?"
                 arguments += [query.limit]
+                let decoder = JSONDecoder()
                 return try Row.fetchAll(db, sql: sql, arguments: arguments).map {
-                    try Self.event(from: $0, tenant: tenant)
+                    try Self.event(from: $0, tenant: tenant, decoder: decoder)
                 }
             }
         }
