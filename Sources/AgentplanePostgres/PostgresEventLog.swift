@@ -37,9 +37,8 @@ struct PostgresEventLog: EventLog {
                 logger: logger
             )
             var events: [Event] = []
-            let decoder = JSONDecoder()
             for try await row in rows {
-                events.append(try Self.event(from: row.makeRandomAccess(), tenant: tenant, decoder: decoder))
+                events.append(try Self.event(from: row.makeRandomAccess(), tenant: tenant))
             }
             return events
         }
@@ -107,9 +106,9 @@ struct PostgresEventLog: EventLog {
         return stored
     }
 
-    static func event(from row: PostgresRandomAccessRow, tenant: TenantID, decoder: JSONDecoder) throws -> Event {
+    static func event(from row: PostgresRandomAccessRow, tenant: TenantID) throws -> Event {
         let dataText = try row["data"].decode(String.self)
-        guard let data = try? decoder.decode(JSONValue.self, from: Data(dataText.utf8)) else {
+        guard let data = JSONValue(parsing: dataText) else {
             throw StoreError(.corruptData, "A stored event could not be decoded.")
         }
         return Event(

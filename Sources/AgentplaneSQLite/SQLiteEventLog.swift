@@ -28,9 +28,8 @@ struct SQLiteEventLog: EventLog {
                 }
                 sql += " ORDER BY sequence LIMIT ?"
                 arguments += [query.limit]
-                let decoder = JSONDecoder()
                 return try Row.fetchAll(db, sql: sql, arguments: arguments).map {
-                    try Self.event(from: $0, tenant: tenant, decoder: decoder)
+                    try Self.event(from: $0, tenant: tenant)
                 }
             }
         }
@@ -92,9 +91,9 @@ struct SQLiteEventLog: EventLog {
         }
     }
 
-    static func event(from row: Row, tenant: TenantID, decoder: JSONDecoder) throws -> Event {
+    static func event(from row: Row, tenant: TenantID) throws -> Event {
         let dataText: String = row["data"]
-        guard let data = try? decoder.decode(JSONValue.self, from: Data(dataText.utf8)) else {
+        guard let data = JSONValue(parsing: dataText) else {
             throw StoreError(.corruptData, "A stored event could not be decoded.")
         }
         return Event(

@@ -47,3 +47,23 @@ import Testing
         #expect(JSONSyntax.firstError(in: Array(fine.utf8)) == nil)
     }
 }
+
+@Suite struct JSONValueParsingTests {
+    /// The fast parser the stores use agrees with Foundation's decoder on every kind of value.
+    @Test(arguments: [
+        #"{"a":[1,-2,3.5,1e3,-0.25E-2,true,false,null],"b":{"c":"d"},"":""}"#,
+        #""esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude00 ✓""#,
+        "9223372036854775807", "-9223372036854775808", "18446744073709551616", "0.1", "[]", "{}", "[[[]]]",
+        "1.0", "2.5e1", "-0.0", "1e300", "5e-324",
+        #"{"unicode key ✓":"日本語"}"#,
+    ])
+    func agreesWithFoundation(text: String) throws {
+        let expected = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        #expect(JSONValue(parsing: text) == expected)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", #"{"a"}"#, "tru", #""\ud83d""#, "1 2", #""\x""#])
+    func refusesWhatIsNotOneValue(text: String) {
+        #expect(JSONValue(parsing: text) == nil)
+    }
+}
