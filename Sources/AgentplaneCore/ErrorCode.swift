@@ -7,6 +7,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case unauthenticated = "UNAUTHENTICATED"
     case forbidden = "FORBIDDEN"
     case routeNotFound = "ROUTE_NOT_FOUND"
+    case notFound = "NOT_FOUND"
+    case tenantSuspended = "TENANT_SUSPENDED"
+    case insufficientScope = "INSUFFICIENT_SCOPE"
+    case preconditionFailed = "PRECONDITION_FAILED"
     case methodNotAllowed = "METHOD_NOT_ALLOWED"
     case payloadTooLarge = "PAYLOAD_TOO_LARGE"
     case conflict = "CONFLICT"
@@ -21,8 +25,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         switch self {
         case .malformedJSON, .badRequest: 400
         case .unauthenticated: 401
-        case .forbidden: 403
-        case .routeNotFound: 404
+        case .forbidden, .tenantSuspended, .insufficientScope: 403
+        case .routeNotFound, .notFound: 404
+        case .preconditionFailed: 412
         case .methodNotAllowed: 405
         case .notAcceptable: 406
         case .conflict, .eventIDConflict: 409
@@ -44,6 +49,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .unauthenticated: "Authentication required"
         case .forbidden: "Forbidden"
         case .routeNotFound: "Not found"
+        case .notFound: "Resource not found"
+        case .tenantSuspended: "Tenant suspended"
+        case .insufficientScope: "Insufficient scope"
+        case .preconditionFailed: "Precondition failed"
         case .methodNotAllowed: "Method not allowed"
         case .payloadTooLarge: "Payload too large"
         case .conflict: "Conflict"

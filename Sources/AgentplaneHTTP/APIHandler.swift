@@ -76,7 +76,7 @@ struct APIHandler: APIProtocol {
     // MARK: Events
 
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
-        let tenant = try Self.tenant(input.headers.xTenantID)
+        let tenant = try await actingTenant(input.headers.xTenantID)
         let requested = input.query.limit ?? EventQuery.defaultLimit
         let query = EventQuery(
             after: input.query.after ?? 0,
@@ -105,7 +105,7 @@ struct APIHandler: APIProtocol {
 
     func publishEvent(_ input: Operations.PublishEvent.Input) async throws -> Operations.PublishEvent.Output {
         let principal = try RequestScope.requirePrincipal()
-        let tenant = try Self.tenant(input.headers.xTenantID)
+        let tenant = try await actingTenant(input.headers.xTenantID)
         guard case .json(let body) = input.body else {
             throw AgentplaneError(.unsupportedMediaType, "Send the event as `application/json`.")
         }
@@ -129,18 +129,18 @@ struct APIHandler: APIProtocol {
         return .created(.init(body: .json(.init(stored[0]))))
     }
 
-    /// The tenant named by `X-Tenant-ID`, or the platform tenant.
-    static func tenant(_ header: String?) throws -> TenantID {
-        guard let header else { return .platform }
-        guard let tenant = TenantID(uuidString: header) else {
-            throw AgentplaneError(
-                .badRequest,
-                "X-Tenant-ID must be a UUID.",
-                fieldErrors: [FieldError(pointer: "X-Tenant-ID", message: "must be a UUID")]
-            )
+    /// The tenant the caller acts in (see `Principal.actingTenant`); a platform admin naming another
+    /// tenant must name one that exists.
+    func actingTenant(_ header: String?) async throws -> TenantID {
+        let principal = try RequestScope.requirePrincipal()
+        let tenant = try principal.actingTenant(header: header)
+        if tenant != principal.tenantID, try await store.tenants.find(id: tenant) == nil {
+            throw AgentplaneError(.notFound, "No such tenant.")
         }
         return tenant
     }
+
+    var auditing: Auditing { Auditing(store: store) }
 }
 
 /// What the service says about itself in `/version` and `/internal/health`.

@@ -29,11 +29,14 @@ package struct APIKeyAuthenticator: Sendable {
         }
         let invalid = AgentplaneError(.unauthenticated, "The API key is invalid, expired or revoked.")
         guard let token = APIKeyToken(parsing: String(parts[1].trimmingCharacters(in: .whitespaces))),
-            let record = try await keys.find(prefix: token.prefix)
+            let (record, tenantStatus) = try await keys.find(prefix: token.prefix)
         else { throw invalid }
         guard Self.constantTimeEqual(record.secretHash, Self.hash(token)), record.revokedAt == nil,
-            record.expiresAt.map({ $0 > now }) ?? true
+            record.expiresAt.map({ $0 > now }) ?? true, let tenantStatus
         else { throw invalid }
+        guard tenantStatus == .active else {
+            throw AgentplaneError(.tenantSuspended, "The credential's tenant is suspended.")
+        }
         // Coarse last-use tracking: at most one write per key per minute.
         if record.lastUsedAt.map({ now.microsecondsSinceEpoch - $0.microsecondsSinceEpoch > 60_000_000 }) ?? true {
             try await keys.recordUse(
@@ -46,7 +49,8 @@ package struct APIKeyAuthenticator: Sendable {
             id: record.id,
             tenantID: record.tenantID,
             role: record.role,
-            scopes: record.scopes,
+            // A key never holds more than its role allows, whatever was stored.
+            scopes: record.scopes.filter { Scope.ceiling(for: record.role).contains($0) },
             keyPrefix: record.prefix
         )
     }

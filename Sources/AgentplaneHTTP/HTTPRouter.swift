@@ -29,8 +29,8 @@ package enum HTTPRouter {
         info: ServiceInfo,
         settings: HTTPSettings,
         logger: Logger
-    ) throws -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    ) throws -> Router<AgentplaneRequestContext> {
+        let router = Router(context: AgentplaneRequestContext.self)
         router.middlewares.add(RequestLifecycleMiddleware(logger: logger))
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(BodyLimitMiddleware(maximumBytes: settings.maximumBodyBytes))
@@ -45,7 +45,8 @@ package enum HTTPRouter {
             configuration: Configuration(
                 dateTranscoder: MicrosecondDateTranscoder(),
                 jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]
-            )
+            ),
+            middlewares: [AuthorizationMiddleware(policy: AccessPolicy(document: contract.document))]
         )
         return router
     }

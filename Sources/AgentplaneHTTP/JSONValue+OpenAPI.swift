@@ -28,7 +28,7 @@ extension JSONValue {
         try! OpenAPIValueContainer(unvalidatedValue: anyValue)
     }
 
-    private var anyValue: (any Sendable)? {
+    var anyValue: (any Sendable)? {
         switch self {
         case .null: nil
         case .bool(let value): value

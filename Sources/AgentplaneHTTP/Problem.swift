@@ -59,9 +59,13 @@ extension StoreError {
             AgentplaneError(.eventIDConflict, "An event with this id already exists for the tenant.")
         case .uniqueViolation:
             AgentplaneError(.conflict, "A resource with the same unique value already exists.")
+        case .staleVersion:
+            AgentplaneError(.preconditionFailed, "The resource changed since it was read; read it again and retry.")
+        case .notFound:
+            AgentplaneError(.notFound, "The resource does not exist.")
         case .unavailable, .serializationFailure:
             AgentplaneError(.databaseUnavailable, "The database is unavailable; retry later.")
-        case .notFound, .incompatibleSchema, .corruptData, .other:
+        case .incompatibleSchema, .corruptData, .other:
             AgentplaneError(.internalError, "The server could not complete the request.")
         }
     }

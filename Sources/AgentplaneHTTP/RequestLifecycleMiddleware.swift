@@ -16,7 +16,8 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
         let scope = RequestScope(
             requestID: Self.requestID(from: request.headers[.xRequestID]),
             traceID: Self.traceID(from: request.headers[.traceparent]),
-            principal: nil
+            principal: nil,
+            clientAddress: (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
         )
         var response: Response
         do {

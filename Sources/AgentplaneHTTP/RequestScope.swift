@@ -24,9 +24,11 @@ package struct RequestScope: Sendable {
     package var traceID: String
     /// The authenticated caller, for `/api/v1/*` routes.
     package var principal: Principal?
+    /// The client's IP address, for the audit log.
+    package var clientAddress: String?
 
     /// The scope of the request being handled.
-    @TaskLocal package static var current = RequestScope(requestID: "", traceID: "", principal: nil)
+    @TaskLocal package static var current = RequestScope(requestID: "", traceID: "", principal: nil, clientAddress: nil)
 
     /// The authenticated principal; throws 401 when there is none (a route the auth middleware skipped).
     package static func requirePrincipal() throws -> Principal {

@@ -10,37 +10,56 @@ struct PostgresAPIKeyStore: APIKeyStore {
     let logger: Logger
 
     func insert(_ key: APIKeyRecord, event: NewEvent) async throws {
-        let scopes = String(decoding: try JSONEncoder().encode(key.scopes), as: UTF8.self)
         try await PostgresErrors.translating {
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(
-                    """
-                    INSERT INTO api_keys (id, tenant_id, prefix, secret_hash, name, role, scopes, is_bootstrap,
-                        created_at, last_used_at, expires_at, revoked_at)
-                    VALUES (\(key.id), \(key.tenantID.rawValue), \(key.prefix), \(key.secretHash), \(key.name),
-                        \(key.role.rawValue), \(scopes)::jsonb, \(key.isBootstrap),
-                        ap_ts(\(key.createdAt.microsecondsSinceEpoch)), ap_ts(\(key.lastUsedAt?.microsecondsSinceEpoch)),
-                        ap_ts(\(key.expiresAt?.microsecondsSinceEpoch)), ap_ts(\(key.revokedAt?.microsecondsSinceEpoch)))
-                    """,
-                    logger: logger
-                )
+                try await Self.insert(key, on: connection, logger: logger)
                 _ = try await PostgresEventLog.append([event], tenant: key.tenantID, on: connection, logger: logger)
             }
         }
     }
 
-    func find(prefix: String) async throws -> APIKeyRecord? {
+    static func insert(_ key: APIKeyRecord, on connection: PostgresConnection, logger: Logger) async throws {
+        let scopes = String(decoding: try JSONEncoder().encode(key.scopes), as: UTF8.self)
+        try await connection.query(
+            """
+            INSERT INTO api_keys (id, tenant_id, prefix, secret_hash, name, role, scopes, is_bootstrap,
+                created_at, last_used_at, expires_at, revoked_at, service_account_id)
+            VALUES (\(key.id), \(key.tenantID.rawValue), \(key.prefix), \(key.secretHash), \(key.name),
+                \(key.role.rawValue), \(scopes)::jsonb, \(key.isBootstrap),
+                ap_ts(\(key.createdAt.microsecondsSinceEpoch)), ap_ts(\(key.lastUsedAt?.microsecondsSinceEpoch)),
+                ap_ts(\(key.expiresAt?.microsecondsSinceEpoch)), ap_ts(\(key.revokedAt?.microsecondsSinceEpoch)),
+                \(key.serviceAccountID))
+            """,
+            logger: logger
+        )
+    }
+
+    static let columns = """
+        k.id, k.tenant_id, k.prefix, k.secret_hash, k.name, k.role, k.scopes::text AS scopes, k.is_bootstrap,
+        ap_micros(k.created_at) AS created_at, ap_micros(k.last_used_at) AS last_used_at,
+        ap_micros(k.expires_at) AS expires_at, ap_micros(k.revoked_at) AS revoked_at, k.service_account_id
+        """
+
+    func find(prefix: String) async throws -> (key: APIKeyRecord, tenantStatus: TenantStatus?)? {
         try await PostgresErrors.translating {
+            var binds = PostgresBindings()
+            binds.append(prefix)
             let rows = try await client.query(
-                """
-                SELECT id, tenant_id, prefix, secret_hash, name, role, scopes::text AS scopes, is_bootstrap,
-                    ap_micros(created_at) AS created_at, ap_micros(last_used_at) AS last_used_at,
-                    ap_micros(expires_at) AS expires_at, ap_micros(revoked_at) AS revoked_at
-                FROM api_keys WHERE prefix = \(prefix)
-                """,
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT \(Self.columns), t.status AS tenant_status FROM api_keys k
+                        LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
+                        WHERE k.prefix = $1
+                        """,
+                    binds: binds
+                ),
                 logger: logger
             )
-            for try await row in rows { return try Self.record(row.makeRandomAccess()) }
+            for try await row in rows {
+                let columns = row.makeRandomAccess()
+                let status = try columns["tenant_status"].decode(String?.self).flatMap(TenantStatus.init(rawValue:))
+                return (try Self.record(columns), status)
+            }
             return nil
         }
     }
@@ -88,7 +107,8 @@ struct PostgresAPIKeyStore: APIKeyStore {
             createdAt: try timestamp("created_at")!,
             lastUsedAt: try timestamp("last_used_at"),
             expiresAt: try timestamp("expires_at"),
-            revokedAt: try timestamp("revoked_at")
+            revokedAt: try timestamp("revoked_at"),
+            serviceAccountID: try row["service_account_id"].decode(UUID?.self)
         )
     }
 }

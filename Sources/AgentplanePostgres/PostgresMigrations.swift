@@ -69,6 +69,72 @@ enum PostgresMigrations {
                 "CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix)",
                 "CREATE UNIQUE INDEX api_keys_is_bootstrap ON api_keys (is_bootstrap) WHERE is_bootstrap",
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "tenants_service_accounts_audit_log",
+            statements: [
+                """
+                CREATE TABLE tenants (
+                    id uuid NOT NULL,
+                    slug text NOT NULL,
+                    name text NOT NULL,
+                    status text NOT NULL,
+                    max_instances integer NOT NULL,
+                    max_tasks integer NOT NULL,
+                    max_kb_entries integer NOT NULL,
+                    requests_per_minute integer NOT NULL,
+                    version bigint NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    deleted_at timestamptz,
+                    CONSTRAINT tenants_id PRIMARY KEY (id)
+                )
+                """,
+                "CREATE UNIQUE INDEX tenants_slug ON tenants (slug) WHERE deleted_at IS NULL",
+                """
+                INSERT INTO tenants VALUES ('00000000-0000-0000-0000-000000000000', 'platform', 'Platform', 'active',
+                    0, 0, 0, 1000000, 1, 'epoch', 'epoch', NULL)
+                """,
+                """
+                CREATE TABLE service_accounts (
+                    id uuid NOT NULL,
+                    tenant_id uuid NOT NULL,
+                    name text NOT NULL,
+                    description text NOT NULL,
+                    role text NOT NULL,
+                    scopes jsonb NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    deleted_at timestamptz,
+                    CONSTRAINT service_accounts_id PRIMARY KEY (id)
+                )
+                """,
+                """
+                CREATE UNIQUE INDEX service_accounts_tenant_id_name ON service_accounts (tenant_id, name)
+                WHERE deleted_at IS NULL
+                """,
+                "ALTER TABLE api_keys ADD COLUMN service_account_id uuid",
+                "CREATE INDEX api_keys_service_account_id ON api_keys (service_account_id)",
+                """
+                CREATE TABLE audit_log (
+                    id uuid NOT NULL,
+                    tenant_id uuid NOT NULL,
+                    occurred_at timestamptz NOT NULL,
+                    principal_id text NOT NULL,
+                    key_prefix text,
+                    operation text NOT NULL,
+                    resource_type text NOT NULL,
+                    resource_id text,
+                    request_id text,
+                    client_address text,
+                    outcome text NOT NULL,
+                    status integer NOT NULL,
+                    details jsonb NOT NULL,
+                    CONSTRAINT audit_log_id PRIMARY KEY (id)
+                )
+                """,
+                "CREATE INDEX audit_log_tenant_id_id ON audit_log (tenant_id, id)",
+            ]
+        ),
     ]
 }

@@ -10,29 +10,44 @@ struct SQLiteAPIKeyStore: APIKeyStore {
     func insert(_ key: APIKeyRecord, event: NewEvent) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO api_keys (id, tenant_id, prefix, secret_hash, name, role, scopes, is_bootstrap,
-                            created_at, last_used_at, expires_at, revoked_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        key.id.lowercasedString, key.tenantID.description, key.prefix, key.secretHash, key.name,
-                        key.role.rawValue, try JSONEncoder().encode(key.scopes).utf8String, key.isBootstrap,
-                        key.createdAt.microsecondsSinceEpoch, key.lastUsedAt?.microsecondsSinceEpoch,
-                        key.expiresAt?.microsecondsSinceEpoch, key.revokedAt?.microsecondsSinceEpoch,
-                    ]
-                )
+                try Self.insert(key, in: db)
                 _ = try SQLiteEventLog.append([event], tenant: key.tenantID, in: db)
             }
         }
     }
 
-    func find(prefix: String) async throws -> APIKeyRecord? {
+    static func insert(_ key: APIKeyRecord, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO api_keys (id, tenant_id, prefix, secret_hash, name, role, scopes, is_bootstrap,
+                    created_at, last_used_at, expires_at, revoked_at, service_account_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                key.id.lowercasedString, key.tenantID.description, key.prefix, key.secretHash, key.name,
+                key.role.rawValue, try JSONEncoder().encode(key.scopes).utf8String, key.isBootstrap,
+                key.createdAt.microsecondsSinceEpoch, key.lastUsedAt?.microsecondsSinceEpoch,
+                key.expiresAt?.microsecondsSinceEpoch, key.revokedAt?.microsecondsSinceEpoch,
+                key.serviceAccountID?.lowercasedString,
+            ]
+        )
+    }
+
+    func find(prefix: String) async throws -> (key: APIKeyRecord, tenantStatus: TenantStatus?)? {
         try await SQLiteErrors.translating {
             try await pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE prefix = ?", arguments: [prefix]).map(
-                    Self.record)
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT k.*, t.status AS tenant_status FROM api_keys k
+                            LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
+                            WHERE k.prefix = ?
+                            """,
+                        arguments: [prefix]
+                    )
+                else { return nil }
+                return (try Self.record(row), (row["tenant_status"] as String?).flatMap(TenantStatus.init(rawValue:)))
             }
         }
     }
@@ -76,7 +91,8 @@ struct SQLiteAPIKeyStore: APIKeyStore {
             createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]),
             lastUsedAt: (row["last_used_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
             expiresAt: (row["expires_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
-            revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:))
+            revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
+            serviceAccountID: (row["service_account_id"] as String?).flatMap(UUID.init(uuidString:))
         )
     }
 }

@@ -66,6 +66,69 @@ enum SQLiteMigrations {
                 CREATE UNIQUE INDEX api_keys_is_bootstrap ON api_keys (is_bootstrap) WHERE is_bootstrap = 1
                 """,
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "tenants_service_accounts_audit_log",
+            statements: [
+                """
+                CREATE TABLE tenants (
+                    id TEXT PRIMARY KEY,
+                    slug TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    max_instances INTEGER NOT NULL,
+                    max_tasks INTEGER NOT NULL,
+                    max_kb_entries INTEGER NOT NULL,
+                    requests_per_minute INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted_at INTEGER
+                )
+                """,
+                "CREATE UNIQUE INDEX tenants_slug ON tenants (slug) WHERE deleted_at IS NULL",
+                """
+                INSERT INTO tenants VALUES ('00000000-0000-0000-0000-000000000000', 'platform', 'Platform', 'active',
+                    0, 0, 0, 1000000, 1, 0, 0, NULL)
+                """,
+                """
+                CREATE TABLE service_accounts (
+                    id TEXT PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    deleted_at INTEGER
+                )
+                """,
+                """
+                CREATE UNIQUE INDEX service_accounts_tenant_id_name ON service_accounts (tenant_id, name)
+                WHERE deleted_at IS NULL
+                """,
+                "ALTER TABLE api_keys ADD COLUMN service_account_id TEXT",
+                "CREATE INDEX api_keys_service_account_id ON api_keys (service_account_id)",
+                """
+                CREATE TABLE audit_log (
+                    id TEXT PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    occurred_at INTEGER NOT NULL,
+                    principal_id TEXT NOT NULL,
+                    key_prefix TEXT,
+                    operation TEXT NOT NULL,
+                    resource_type TEXT NOT NULL,
+                    resource_id TEXT,
+                    request_id TEXT,
+                    client_address TEXT,
+                    outcome TEXT NOT NULL,
+                    status INTEGER NOT NULL,
+                    details TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_log_tenant_id_id ON audit_log (tenant_id, id)",
+            ]
+        ),
     ]
 }

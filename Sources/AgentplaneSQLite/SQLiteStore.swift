@@ -23,6 +23,9 @@ public final class SQLiteStore: Store {
     )
     public var events: any EventLog { SQLiteEventLog(pool: pool) }
     public var apiKeys: any APIKeyStore { SQLiteAPIKeyStore(pool: pool) }
+    public var tenants: any TenantStore { SQLiteTenantStore(pool: pool) }
+    public var serviceAccounts: any ServiceAccountStore { SQLiteServiceAccountStore(pool: pool) }
+    public var auditLog: any AuditLogStore { SQLiteAuditLogStore(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.
     ///

@@ -27,6 +27,8 @@ public struct APIKeyRecord: Sendable, Hashable {
     public var expiresAt: Timestamp?
     /// Once set, the key is refused.
     public var revokedAt: Timestamp?
+    /// The service account the key belongs to (nil for the bootstrap and operator keys).
+    public var serviceAccountID: UUID?
 
     /// Creates a record.
     public init(
@@ -41,7 +43,8 @@ public struct APIKeyRecord: Sendable, Hashable {
         createdAt: Timestamp,
         lastUsedAt: Timestamp? = nil,
         expiresAt: Timestamp? = nil,
-        revokedAt: Timestamp? = nil
+        revokedAt: Timestamp? = nil,
+        serviceAccountID: UUID? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -55,6 +58,7 @@ public struct APIKeyRecord: Sendable, Hashable {
         self.lastUsedAt = lastUsedAt
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
+        self.serviceAccountID = serviceAccountID
     }
 }
 
@@ -63,8 +67,9 @@ public protocol APIKeyStore: Sendable {
     /// Inserts `key` and appends `event` in the same transaction.
     /// Throws `uniqueViolation` for a taken prefix, or a second bootstrap key.
     func insert(_ key: APIKeyRecord, event: NewEvent) async throws
-    /// The key with this prefix, if any (revoked and expired keys included; the caller decides).
-    func find(prefix: String) async throws -> APIKeyRecord?
+    /// The key with this prefix, if any (revoked and expired keys included; the caller decides), with
+    /// the state of its tenant (nil when the tenant no longer exists).
+    func find(prefix: String) async throws -> (key: APIKeyRecord, tenantStatus: TenantStatus?)?
     /// Whether the first-start platform-admin key has been created.
     func bootstrapKeyExists() async throws -> Bool
     /// Records a use of the key, unless one was recorded after `notBefore`.

@@ -11,6 +11,12 @@ public protocol Store: Service {
     var events: any EventLog { get }
     /// Hashed API keys.
     var apiKeys: any APIKeyStore { get }
+    /// Tenants and their quotas.
+    var tenants: any TenantStore { get }
+    /// Service accounts and their keys.
+    var serviceAccounts: any ServiceAccountStore { get }
+    /// The audit log.
+    var auditLog: any AuditLogStore { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.

@@ -8,6 +8,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugS
         case uniqueViolation(constraint: String)
         /// The row the operation needs does not exist.
         case notFound
+        /// The row changed since the caller read it (optimistic concurrency).
+        case staleVersion
         /// The database cannot be reached or refused the connection.
         case unavailable
         /// A concurrent transaction made this one fail; retrying may succeed.

@@ -76,17 +76,25 @@ import Testing
     @Test(arguments: TestBackend.allCases)
     func tenantsHaveSeparateLogs(backend: TestBackend) async throws {
         try await withLiveServer(backend) { client, _ in
-            let tenant = UUID().uuidString.lowercased()
+            let created = try await client.request(.post, "/api/v1/tenants", json: #"{"slug":"acme","name":"Acme"}"#)
+            #expect(created.status == .created)
+            let tenant = try #require(try created.json()["id"]?.stringValue)
+            let unknown = try await client.request(
+                .get,
+                "/api/v1/events",
+                headers: [.tenantID: UUID().uuidString.lowercased()]
+            )
+            #expect(unknown.status == .notFound)
             let published = try await client.request(
                 .post,
                 "/api/v1/events",
                 json: #"{"type":"tenant_scoped.thing"}"#,
                 headers: [.tenantID: tenant]
             )
-            #expect(try published.json()["sequence"] == .int(1))
+            #expect(try published.json()["sequence"] == .int(2))  // 1 is tenant.created
             #expect(try published.json()["source"] == .string("/tenants/\(tenant)"))
             let own = try await client.request(.get, "/api/v1/events", headers: [.tenantID: tenant]).json()
-            #expect(own["events"]?.arrayValue?.map { $0["type"] } == ["tenant_scoped.thing"])
+            #expect(own["events"]?.arrayValue?.map { $0["type"] } == ["tenant.created", "tenant_scoped.thing"])
             let platform = try await client.request(.get, "/api/v1/events?type=tenant_scoped.thing").json()
             #expect(platform["events"] == .array([]))
         }

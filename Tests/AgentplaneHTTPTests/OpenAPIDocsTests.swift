@@ -40,12 +40,16 @@ import Testing
                         uri,
                         json: method == "get" ? nil : "{}"
                     )
-                    #expect(![404, 405].contains(response.status.code), "\(method.uppercased()) \(path)")
+                    // A missing resource (NOT_FOUND) is fine; a missing route or method is not.
+                    #expect(response.status.code != 405, "\(method.uppercased()) \(path)")
+                    if response.status.code == 404 {
+                        #expect(try response.json()["code"] == "NOT_FOUND", "\(method.uppercased()) \(path)")
+                    }
                     #expect(response.status.code < 500, "\(method.uppercased()) \(path)")
                     checked += 1
                 }
             }
-            #expect(checked >= 14)
+            #expect(checked >= 25)
         }
     }
 

@@ -1,0 +1,31 @@
+/// The `resource:action` permissions a credential can carry; docs/security.md lists them.
+public enum Scope {
+    /// Every scope a key may be granted, with what it allows.
+    public static let catalogue: [(scope: String, allows: String)] = [
+        ("events:read", "read the tenant's event log"),
+        ("events:publish", "publish events to the tenant's log"),
+        ("service_accounts:read", "list service accounts and their keys (prefixes only)"),
+        ("service_accounts:write", "create and delete service accounts, create and revoke their keys"),
+        ("audit:read", "read the tenant's audit log"),
+        ("tenants:read", "read the caller's own tenant"),
+        ("admin:*", "everything in the tenant (tenant admins); with the platform_admin role, the whole platform"),
+    ]
+
+    /// Whether `scope` is in the catalogue.
+    public static func isKnown(_ scope: String) -> Bool { catalogue.contains { $0.scope == scope } }
+
+    /// The scopes a role may hold at most; a key's scopes are limited to its role's.
+    public static func ceiling(for role: Role) -> Set<String> {
+        let all = Set(catalogue.map(\.scope))
+        switch role {
+        case .platformAdmin, .admin: return all
+        case .member: return all.subtracting(["admin:*", "audit:read", "service_accounts:write"])
+        case .viewer: return Set(all.filter { $0.hasSuffix(":read") })
+        }
+    }
+
+    /// Whether granted scopes satisfy `required` (`admin:*` satisfies everything).
+    public static func allows(_ granted: [String], _ required: String) -> Bool {
+        granted.contains(required) || granted.contains("admin:*")
+    }
+}

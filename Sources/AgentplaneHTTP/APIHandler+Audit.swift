@@ -1,0 +1,60 @@
+import AgentplaneAPI
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+import OpenAPIRuntime
+
+extension APIHandler {
+    func listAuditLog(_ input: Operations.ListAuditLog.Input) async throws -> Operations.ListAuditLog.Output {
+        let principal = try RequestScope.requirePrincipal()
+        // Platform admins read every tenant unless they name one.
+        let tenant: TenantID? =
+            principal.role == .platformAdmin && input.headers.xTenantID == nil
+            ? nil : try await actingTenant(input.headers.xTenantID)
+        let limit = try Paging.limit(input.query.limit)
+        if let cursor = input.query.cursor, UUID(uuidString: cursor) == nil { throw Paging.badCursor }
+        let entries = try await store.auditLog.list(
+            tenant: tenant,
+            query: AuditQuery(
+                before: input.query.cursor?.lowercased(),
+                limit: limit + 1,
+                operation: input.query.operation,
+                outcome: input.query.outcome.flatMap { AuditOutcome(rawValue: $0.rawValue) },
+                principalID: input.query.principalId
+            )
+        )
+        let page = entries.prefix(limit)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        entries: page.map(Components.Schemas.AuditEntry.init),
+                        nextCursor: entries.count > limit ? page.last?.id.lowercasedString : nil
+                    )
+                )
+            )
+        )
+    }
+}
+
+extension Components.Schemas.AuditEntry {
+    init(_ entry: AuditEntry) {
+        self.init(
+            id: entry.id.lowercasedString,
+            tenantId: entry.tenantID.description,
+            occurredAt: entry.occurredAt.date,
+            principalId: entry.principalID,
+            keyPrefix: entry.keyPrefix,
+            operation: entry.operation,
+            resourceType: entry.resourceType,
+            resourceId: entry.resourceID,
+            requestId: entry.requestID,
+            clientAddress: entry.clientAddress,
+            outcome: .init(rawValue: entry.outcome.rawValue) ?? .failure,
+            status: entry.status,
+            details: (try? OpenAPIObjectContainer(
+                unvalidatedValue: entry.details.objectValue?.mapValues(\.anyValue) ?? [:]))
+                ?? OpenAPIObjectContainer()
+        )
+    }
+}

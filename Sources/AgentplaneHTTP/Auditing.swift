@@ -1,0 +1,66 @@
+import AgentplaneCore
+import AgentplaneStore
+
+/// Builds the audit rows and change records of mutations, from the request scope.
+struct Auditing: Sendable {
+    let store: any Store
+
+    /// What one mutation is about.
+    struct Subject: Sendable {
+        var operation: String
+        var tenant: TenantID
+        var resourceType: String
+        var resourceID: String?
+    }
+
+    /// The change record of a successful mutation (status `status`) with its events.
+    func record(_ subject: Subject, status: Int, events: [NewEvent], details: JSONValue = .object([:])) -> ChangeRecord
+    {
+        ChangeRecord(events: events, audit: entry(subject, outcome: .success, status: status, details: details))
+    }
+
+    /// The event context of the current request.
+    func eventContext() -> EventContext {
+        let scope = RequestScope.current
+        return EventContext(
+            correlationID: scope.requestID,
+            requestID: scope.requestID,
+            userID: scope.principal.map { "api_key:\($0.keyPrefix)" }
+        )
+    }
+
+    /// Runs a mutation; when it fails, records the failure in the audit log (its own transaction
+    /// rolled back) and rethrows.
+    func run<T: Sendable>(_ subject: Subject, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            let status = ErrorMapping.clientError(for: error).error.code.status
+            let failure = entry(
+                subject,
+                outcome: .failure,
+                status: status,
+                details: .object(["code": .string(ErrorMapping.clientError(for: error).error.code.rawValue)])
+            )
+            try? await store.auditLog.append(failure)
+            throw error
+        }
+    }
+
+    private func entry(_ subject: Subject, outcome: AuditOutcome, status: Int, details: JSONValue) -> AuditEntry {
+        let scope = RequestScope.current
+        return AuditEntry(
+            tenantID: subject.tenant,
+            principalID: scope.principal.map { "api_key:\($0.id.lowercasedString)" } ?? "anonymous",
+            keyPrefix: scope.principal?.keyPrefix,
+            operation: subject.operation,
+            resourceType: subject.resourceType,
+            resourceID: subject.resourceID,
+            requestID: scope.requestID,
+            clientAddress: scope.clientAddress,
+            outcome: outcome,
+            status: status,
+            details: details
+        )
+    }
+}
