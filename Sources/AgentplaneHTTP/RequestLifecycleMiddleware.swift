@@ -27,6 +27,10 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
                 for: error, path: request.uri.path, scope: scope, logger: logger)
         }
         response.headers[.xRequestID] = scope.requestID
+        // The generated code percent-encodes header values; an ETag needs its quotes as they are.
+        if let etag = response.headers[.eTag], etag.contains("%") {
+            response.headers[.eTag] = etag.removingPercentEncoding
+        }
         if logger.logLevel <= .info {
             let elapsed = ContinuousClock.now - start
             let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000

@@ -1,0 +1,84 @@
+import AgentplaneCore
+import AgentplaneTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// Tenant A's credentials against tenant B's resources, for every tenant-scoped operation of the
+/// contract: generated from `/openapi.json`, so a new endpoint is covered (or fails here) at once.
+@Suite struct CrossTenantTests {
+    @Test(arguments: TestBackend.allCases)
+    func tenantACannotReadListChangeOrDeleteTenantB(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let a = try await TenantFixture.make(client, slug: "tenant-a")
+            let b = try await TenantFixture.make(client, slug: "tenant-b")
+            _ = try await client.request(.post, "/api/v1/events", key: b.adminKey, json: #"{"type":"secret.b"}"#)
+            // The ids of B's resources, by path parameter name.
+            let bResources = ["tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID]
+            let document = try await client.request(.get, "/openapi.json", key: nil).json()
+            var checked = 0
+            for (path, item) in try #require(document["paths"]?.objectValue) where path.hasPrefix("/api/v1/") {
+                for method in ["get", "post", "put", "patch", "delete"] {
+                    guard let operation = item[method], operation["security"] != .array([]) else { continue }
+                    let id = operation["operationId"]?.stringValue ?? "\(method) \(path)"
+                    let platformOnly = operation["x-platform-admin"] == .bool(true)
+                    var uri = path
+                    for name in Self.pathParameters(path) {
+                        let value = try #require(bResources[name], "add B's \(name) to the fixture for \(id)")
+                        uri = uri.replacingOccurrences(of: "{\(name)}", with: value)
+                    }
+                    let takesTenantHeader = Self.parameterNames(operation, in: document).contains("X-Tenant-ID")
+                    let response = try await client.request(
+                        HTTPRequest.Method(method.uppercased())!,
+                        uri,
+                        key: a.adminKey,
+                        json: method == "get" || method == "delete" ? nil : #"{"type":"x.y","name":"x"}"#,
+                        headers: takesTenantHeader ? [.tenantID: b.id] : [:]
+                    )
+                    // `instance` echoes the caller's own request path; everything else must not mention B.
+                    var answer = (try? response.json()) ?? .string(response.text)
+                    if case .object(var members) = answer {
+                        members["instance"] = nil
+                        answer = .object(members)
+                    }
+                    let body = String(decoding: try JSONEncoder().encode(answer), as: UTF8.self)
+                    if platformOnly {
+                        #expect(response.status == .forbidden, "\(id)")
+                    } else if uri != path || takesTenantHeader {
+                        #expect(response.status == .notFound, "\(id): \(response.status)")
+                    } else {
+                        #expect(response.status.code < 300, "\(id): \(response.status)")
+                    }
+                    for secret in [b.id, b.adminAccountID, b.adminKeyID, "secret.b"] {
+                        #expect(!body.contains(secret), "\(id) leaks \(secret)")
+                    }
+                    checked += 1
+                }
+            }
+            #expect(checked >= 13)
+            // B is untouched: its key works and its account and event are still there.
+            #expect(
+                try await client.request(.get, "/api/v1/service-accounts/\(b.adminAccountID)", key: b.adminKey).status
+                    == .ok)
+            let bEvents = try await client.request(.get, "/api/v1/events?type=secret.b", key: b.adminKey).json()
+            #expect(bEvents["events"]?.arrayValue?.count == 1)
+            let aEvents = try await client.request(.get, "/api/v1/events?type=secret.b", key: a.adminKey).json()
+            #expect(aEvents["events"]?.arrayValue?.isEmpty == true)
+        }
+    }
+
+    static func pathParameters(_ path: String) -> [String] {
+        path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+    }
+
+    static func parameterNames(_ operation: JSONValue, in document: JSONValue) -> [String] {
+        (operation["parameters"]?.arrayValue ?? []).compactMap { parameter in
+            if let reference = parameter["$ref"]?.stringValue {
+                let name = reference.split(separator: "/").last.map(String.init) ?? ""
+                return document["components"]?["parameters"]?[name]?["name"]?.stringValue
+            }
+            return parameter["name"]?.stringValue
+        }
+    }
+}
