@@ -47,6 +47,22 @@ struct PostgresTenantStore: TenantStore {
         }
     }
 
+    func find(slug: String) async throws -> Tenant? {
+        try await PostgresErrors.translating {
+            var binds = PostgresBindings()
+            binds.append(slug)
+            let rows = try await client.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT \(Self.columns) FROM tenants WHERE slug = $1 AND deleted_at IS NULL",
+                    binds: binds
+                ),
+                logger: logger
+            )
+            for try await row in rows { return try Self.tenant(row.makeRandomAccess()) }
+            return nil
+        }
+    }
+
     func list(after: TenantID?, limit: Int) async throws -> [Tenant] {
         try await PostgresErrors.translating {
             var binds = PostgresBindings()

@@ -40,6 +40,18 @@ struct SQLiteTenantStore: TenantStore {
         }
     }
 
+    func find(slug: String) async throws -> Tenant? {
+        try await SQLiteErrors.translating {
+            try await pool.read { db in
+                try Row.fetchOne(
+                    db,
+                    sql: "SELECT * FROM tenants WHERE slug = ? AND deleted_at IS NULL",
+                    arguments: [slug]
+                ).map(Self.tenant)
+            }
+        }
+    }
+
     func list(after: TenantID?, limit: Int) async throws -> [Tenant] {
         try await SQLiteErrors.translating {
             try await pool.read { db in

@@ -6,6 +6,8 @@ public protocol TenantStore: Sendable {
     func create(_ tenant: Tenant, record: ChangeRecord) async throws
     /// The tenant, unless it does not exist or was deleted.
     func find(id: TenantID) async throws -> Tenant?
+    /// The live tenant with this slug.
+    func find(slug: String) async throws -> Tenant?
     /// Tenants ordered by creation, after the tenant with id `after`.
     func list(after: TenantID?, limit: Int) async throws -> [Tenant]
     /// Replaces name, status and quotas when the stored version is `expectedVersion`; returns the new

@@ -24,7 +24,7 @@ struct AgentplaneCommand: AsyncParsableCommand {
             A bad value is reported on one line with exit code 2.
             """,
         version: AgentplaneApplication.version,
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -90,6 +90,36 @@ import Testing
         }
     }
 
+    @Test(arguments: TestBackend.allCases)
+    func operatorKeysAreCreatedFromTheCommandLine(backend: TestBackend) async throws {
+        try await withIsolatedDatabase(backend) { database in
+            let created = try await AgentplaneProcess.run(
+                ["keys", "create", "--tenant", "platform", "--role", "viewer", "--scopes", "events:read"]
+                    + Self.arguments(database)
+            )
+            #expect(created.status == 0, "\(created.output)")
+            let key = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("ap_") }.map(String.init))
+            let unknownTenant = try await AgentplaneProcess.run(
+                ["keys", "create", "--tenant", "nope", "--role", "admin"] + Self.arguments(database)
+            )
+            #expect(unknownTenant.status == 2)
+            #expect(unknownTenant.output.contains("no tenant with the slug 'nope'"))
+            let escalation = try await AgentplaneProcess.run(
+                ["keys", "create", "--tenant", "platform", "--role", "viewer", "--scopes", "admin:*"]
+                    + Self.arguments(database)
+            )
+            #expect(escalation.status == 2)
+
+            let server = try AgentplaneProcess(["serve", "--port", "0"] + Self.arguments(database))
+            let ready = try #require(await server.firstLine { $0.contains("agentplane is ready") })
+            let address = try #require(Self.address(in: ready))
+            #expect(try await Self.get("\(address)/api/v1/events", key: key).status == 200)
+            #expect(try await Self.get("\(address)/api/v1/audit-log", key: key).status == 403)
+            server.signal(SIGTERM)
+            #expect(await server.waitForExit() == 0)
+        }
+    }
+
     @Test func aSecondNodeOnTheSameSQLiteFileIsRefused() async throws {
         try await withIsolatedDatabase(.sqlite) { database in
             let first = try AgentplaneProcess(["serve", "--port", "0", "--data-dir", database.directory])
