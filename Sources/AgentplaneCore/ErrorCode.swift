@@ -15,6 +15,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case payloadTooLarge = "PAYLOAD_TOO_LARGE"
     case conflict = "CONFLICT"
     case eventIDConflict = "EVENT_ID_CONFLICT"
+    case idempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS"
+    case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
     case reservedEventType = "RESERVED_EVENT_TYPE"
     case badRequest = "BAD_REQUEST"
     case databaseUnavailable = "DATABASE_UNAVAILABLE"
@@ -30,10 +32,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .preconditionFailed: 412
         case .methodNotAllowed: 405
         case .notAcceptable: 406
-        case .conflict, .eventIDConflict: 409
+        case .conflict, .eventIDConflict, .idempotencyInProgress: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
-        case .validationFailed, .reservedEventType: 422
+        case .validationFailed, .reservedEventType, .idempotencyKeyReused: 422
         case .internalError: 500
         case .databaseUnavailable: 503
         }
@@ -57,6 +59,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .payloadTooLarge: "Payload too large"
         case .conflict: "Conflict"
         case .eventIDConflict: "Event id already used"
+        case .idempotencyInProgress: "Request with this Idempotency-Key in progress"
+        case .idempotencyKeyReused: "Idempotency-Key reused with a different request"
         case .reservedEventType: "Reserved event type"
         case .badRequest: "Bad request"
         case .databaseUnavailable: "Database unavailable"

@@ -25,6 +25,19 @@ package struct ContractDocument: Sendable {
         self.html = APIReferencePage.render(document)
     }
 
+    /// Route templates of operations marked `x-secret-response`, in both the contract's `{name}` and
+    /// Hummingbird's `:name` spelling.
+    package var secretResponseRoutes: Set<String> {
+        var routes: Set<String> = []
+        for (path, item) in document["paths"]?.objectValue ?? [:] {
+            for (_, operation) in item.objectValue ?? [:] where operation["x-secret-response"] == .bool(true) {
+                routes.insert(path)
+                routes.insert(path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: ""))
+            }
+        }
+        return routes
+    }
+
     /// The contract's `info.version`.
     package var apiVersion: String { document["info"]?["version"]?.stringValue ?? "unknown" }
 

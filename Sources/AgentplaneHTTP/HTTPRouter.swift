@@ -21,7 +21,7 @@ package enum HTTPRouter {
     /// The complete router for `store`.
     ///
     /// Middleware order, outermost first: request id + access log, metrics, body limit, problem
-    /// mapping, authentication, JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
+    /// mapping, authentication, idempotency (needs the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
     /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it.
     package static func build(
         store: any Store,
@@ -37,6 +37,9 @@ package enum HTTPRouter {
         router.middlewares.add(ProblemMiddleware(routes: RouteTable(document: contract.document), logger: logger))
         router.middlewares.add(
             AuthenticationMiddleware(authenticator: APIKeyAuthenticator(keys: store.apiKeys))
+        )
+        router.middlewares.add(
+            IdempotencyMiddleware(store: store.idempotency, secretRoutes: contract.secretResponseRoutes)
         )
         router.middlewares.add(JSONBodyMiddleware())
         MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)

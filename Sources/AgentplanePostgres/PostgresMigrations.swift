@@ -136,5 +136,26 @@ enum PostgresMigrations {
                 "CREATE INDEX audit_log_tenant_id_id ON audit_log (tenant_id, id)",
             ]
         ),
+        Migration(
+            version: 3,
+            name: "idempotency_keys",
+            statements: [
+                """
+                CREATE TABLE idempotency_keys (
+                    tenant_id uuid NOT NULL,
+                    principal_id text NOT NULL,
+                    key text NOT NULL,
+                    fingerprint text NOT NULL,
+                    status integer,
+                    headers jsonb,
+                    body bytea,
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    CONSTRAINT idempotency_keys_tenant_id_principal_id_key PRIMARY KEY (tenant_id, principal_id, key)
+                )
+                """,
+                "CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at)",
+            ]
+        ),
     ]
 }

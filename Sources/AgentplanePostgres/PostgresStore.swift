@@ -21,6 +21,7 @@ public final class PostgresStore: Store {
     public var tenants: any TenantStore { PostgresTenantStore(client: client, logger: logger) }
     public var serviceAccounts: any ServiceAccountStore { PostgresServiceAccountStore(client: client, logger: logger) }
     public var auditLog: any AuditLogStore { PostgresAuditLogStore(client: client, logger: logger) }
+    public var idempotency: any IdempotencyStore { PostgresIdempotencyStore(client: client, logger: logger) }
 
     /// Creates the store; nothing connects until `run()` is running.
     public init(configuration: PostgresConfiguration, logger: Logger) {

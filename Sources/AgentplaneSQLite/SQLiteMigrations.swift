@@ -130,5 +130,26 @@ enum SQLiteMigrations {
                 "CREATE INDEX audit_log_tenant_id_id ON audit_log (tenant_id, id)",
             ]
         ),
+        Migration(
+            version: 3,
+            name: "idempotency_keys",
+            statements: [
+                """
+                CREATE TABLE idempotency_keys (
+                    tenant_id TEXT NOT NULL,
+                    principal_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    status INTEGER,
+                    headers TEXT,
+                    body BLOB,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant_id, principal_id, key)
+                ) WITHOUT ROWID
+                """,
+                "CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at)",
+            ]
+        ),
     ]
 }

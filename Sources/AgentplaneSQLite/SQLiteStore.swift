@@ -26,6 +26,7 @@ public final class SQLiteStore: Store {
     public var tenants: any TenantStore { SQLiteTenantStore(pool: pool) }
     public var serviceAccounts: any ServiceAccountStore { SQLiteServiceAccountStore(pool: pool) }
     public var auditLog: any AuditLogStore { SQLiteAuditLogStore(pool: pool) }
+    public var idempotency: any IdempotencyStore { SQLiteIdempotencyStore(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.
     ///
@@ -67,7 +68,9 @@ public final class SQLiteStore: Store {
         close(lockDescriptor)
     }
 
-    public var schemaVersion: Int { SQLiteMigrations.all.last?.version ?? 0 }
+    public var schemaVersion: Int { Self.latestSchemaVersion }
+    /// The newest schema version this binary knows.
+    public static var latestSchemaVersion: Int { SQLiteMigrations.all.last?.version ?? 0 }
 
     public func migrate() async throws -> MigrationReport {
         try await SQLiteErrors.translating {

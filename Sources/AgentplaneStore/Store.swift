@@ -17,6 +17,8 @@ public protocol Store: Service {
     var serviceAccounts: any ServiceAccountStore { get }
     /// The audit log.
     var auditLog: any AuditLogStore { get }
+    /// Idempotency keys and their stored responses.
+    var idempotency: any IdempotencyStore { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.

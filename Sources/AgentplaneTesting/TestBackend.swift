@@ -20,6 +20,9 @@ public struct TestEnvironmentError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// The schema version both backends migrate to (the conformance suite checks they agree).
+public var latestSchemaVersion: Int { SQLiteStore.latestSchemaVersion }
+
 /// Quiet loggers for tests: errors only (a pool leased before `run()` starts warns, harmlessly).
 public func testLogger(_ label: String = "agentplane.test") -> Logger {
     var logger = Logger(label: label)

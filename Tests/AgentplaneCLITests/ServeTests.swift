@@ -19,10 +19,11 @@ import Testing
         try await withIsolatedDatabase(backend) { database in
             let first = try await AgentplaneProcess.run(["migrate"] + Self.arguments(database))
             #expect(first.status == 0, "\(first.output)")
-            #expect(first.output.contains("Applied migrations 1, 2; schema version 2."))
+            let versions = (1...latestSchemaVersion).map(String.init).joined(separator: ", ")
+            #expect(first.output.contains("Applied migrations \(versions); schema version \(latestSchemaVersion)."))
             let second = try await AgentplaneProcess.run(["migrate"] + Self.arguments(database))
             #expect(second.status == 0)
-            #expect(second.output.contains("Schema is up to date (version 2)."))
+            #expect(second.output.contains("Schema is up to date (version \(latestSchemaVersion))."))
         }
     }
 

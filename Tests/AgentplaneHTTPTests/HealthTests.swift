@@ -51,7 +51,7 @@ import Testing
         try await withLiveServer(backend) { client, _ in
             let body = try await client.request(.get, "/version", key: nil).json()
             #expect(body["backend"] == .string(backend.rawValue))
-            #expect(body["schema_version"] == .int(2))
+            #expect(body["schema_version"] == .int(Int64(latestSchemaVersion)))
             #expect(body["service"] == "agentplane")
         }
     }
