@@ -11,7 +11,7 @@ struct PostgresAPIKeyStore: APIKeyStore {
 
     func insert(_ key: APIKeyRecord, event: NewEvent) async throws {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(key.tenantID), logger: logger) { connection in
                 try await Self.insert(key, on: connection, logger: logger)
                 _ = try await PostgresEventLog.append([event], tenant: key.tenantID, on: connection, logger: logger)
             }
@@ -42,48 +42,54 @@ struct PostgresAPIKeyStore: APIKeyStore {
 
     func find(prefix: String) async throws -> (key: APIKeyRecord, tenantStatus: TenantStatus?)? {
         try await PostgresErrors.translating {
-            var binds = PostgresBindings()
-            binds.append(prefix)
-            let rows = try await client.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT \(Self.columns), t.status AS tenant_status FROM api_keys k
-                        LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
-                        WHERE k.prefix = $1
-                        """,
-                    binds: binds
-                ),
-                logger: logger
-            )
-            for try await row in rows {
-                let columns = row.makeRandomAccess()
-                let status = try columns["tenant_status"].decode(String?.self).flatMap(TenantStatus.init(rawValue:))
-                return (try Self.record(columns), status)
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                var binds = PostgresBindings()
+                binds.append(prefix)
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT \(Self.columns), t.status AS tenant_status FROM api_keys k
+                            LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
+                            WHERE k.prefix = $1
+                            """,
+                        binds: binds
+                    ),
+                    logger: logger
+                )
+                for try await row in rows {
+                    let columns = row.makeRandomAccess()
+                    let status = try columns["tenant_status"].decode(String?.self).flatMap(TenantStatus.init(rawValue:))
+                    return (try Self.record(columns), status)
+                }
+                return nil
             }
-            return nil
         }
     }
 
     func bootstrapKeyExists() async throws -> Bool {
         try await PostgresErrors.translating {
-            let rows = try await client.query(
-                "SELECT EXISTS (SELECT 1 FROM api_keys WHERE is_bootstrap)",
-                logger: logger
-            )
-            for try await exists in rows.decode(Bool.self) { return exists }
-            return false
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                let rows = try await connection.query(
+                    "SELECT EXISTS (SELECT 1 FROM api_keys WHERE is_bootstrap)",
+                    logger: logger
+                )
+                for try await exists in rows.decode(Bool.self) { return exists }
+                return false
+            }
         }
     }
 
     func recordUse(id: UUID, at time: Timestamp, notBefore: Timestamp) async throws {
         try await PostgresErrors.translating {
-            try await client.query(
-                """
-                UPDATE api_keys SET last_used_at = ap_ts(\(time.microsecondsSinceEpoch))
-                WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < ap_ts(\(notBefore.microsecondsSinceEpoch)))
-                """,
-                logger: logger
-            )
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                try await connection.query(
+                    """
+                    UPDATE api_keys SET last_used_at = ap_ts(\(time.microsecondsSinceEpoch))
+                    WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < ap_ts(\(notBefore.microsecondsSinceEpoch)))
+                    """,
+                    logger: logger
+                )
+            }
         }
     }
 

@@ -22,7 +22,7 @@ struct PostgresAuditLogStore: AuditLogStore {
 
     func append(_ entry: AuditEntry) async throws {
         try await PostgresErrors.translating {
-            try await client.withConnection { connection in
+            try await client.withTenantTransaction(.tenant(entry.tenantID), logger: logger) { connection in
                 try await Self.insert(entry, on: connection, logger: logger)
             }
         }
@@ -30,25 +30,28 @@ struct PostgresAuditLogStore: AuditLogStore {
 
     func list(tenant: TenantID?, query: AuditQuery) async throws -> [AuditEntry] {
         try await PostgresErrors.translating {
-            let before = query.before.flatMap(UUID.init(uuidString:))
-            let rows = try await client.query(
-                """
-                SELECT id, tenant_id, ap_micros(occurred_at) AS occurred_at, principal_id, key_prefix, operation,
-                    resource_type, resource_id, request_id, client_address, outcome, status, details::text AS details
-                FROM audit_log
-                WHERE (\(tenant?.rawValue)::uuid IS NULL OR tenant_id = \(tenant?.rawValue))
-                    AND (\(before)::uuid IS NULL OR id < \(before))
-                    AND (\(query.operation)::text IS NULL OR operation = \(query.operation))
-                    AND (\(query.outcome?.rawValue)::text IS NULL OR outcome = \(query.outcome?.rawValue))
-                    AND (\(query.principalID)::text IS NULL OR principal_id = \(query.principalID))
-                ORDER BY id DESC
-                LIMIT \(query.limit)
-                """,
-                logger: logger
-            )
-            var entries: [AuditEntry] = []
-            for try await row in rows { entries.append(try Self.entry(row.makeRandomAccess())) }
-            return entries
+            try await client.withTenantTransaction(tenant.map(RowScope.tenant) ?? .platformWide, logger: logger) {
+                connection in
+                let before = query.before.flatMap(UUID.init(uuidString:))
+                let rows = try await connection.query(
+                    """
+                    SELECT id, tenant_id, ap_micros(occurred_at) AS occurred_at, principal_id, key_prefix, operation,
+                        resource_type, resource_id, request_id, client_address, outcome, status, details::text AS details
+                    FROM audit_log
+                    WHERE (\(tenant?.rawValue)::uuid IS NULL OR tenant_id = \(tenant?.rawValue))
+                        AND (\(before)::uuid IS NULL OR id < \(before))
+                        AND (\(query.operation)::text IS NULL OR operation = \(query.operation))
+                        AND (\(query.outcome?.rawValue)::text IS NULL OR outcome = \(query.outcome?.rawValue))
+                        AND (\(query.principalID)::text IS NULL OR principal_id = \(query.principalID))
+                    ORDER BY id DESC
+                    LIMIT \(query.limit)
+                    """,
+                    logger: logger
+                )
+                var entries: [AuditEntry] = []
+                for try await row in rows { entries.append(try Self.entry(row.makeRandomAccess())) }
+                return entries
+            }
         }
     }
 

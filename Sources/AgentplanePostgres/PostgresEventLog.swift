@@ -15,7 +15,7 @@ struct PostgresEventLog: EventLog {
 
     func append(_ events: [NewEvent], tenant: TenantID) async throws -> [Event] {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 try await Self.append(events, tenant: tenant, on: connection, logger: logger)
             }
         }
@@ -23,35 +23,39 @@ struct PostgresEventLog: EventLog {
 
     func list(tenant: TenantID, query: EventQuery) async throws -> [Event] {
         try await PostgresErrors.translating {
-            let rows = try await client.query(
-                """
-                SELECT sequence, id, source, type, subject, ap_micros(time) AS time, data_content_type, data::text AS data,
-                    correlation_id, causation_id, request_id, user_id
-                FROM events
-                WHERE tenant_id = \(tenant.rawValue) AND sequence > \(query.after)
-                    AND (\(query.type)::text IS NULL OR type = \(query.type))
-                    AND (\(query.subject)::text IS NULL OR subject = \(query.subject))
-                ORDER BY sequence
-                LIMIT \(query.limit)
-                """,
-                logger: logger
-            )
-            var events: [Event] = []
-            for try await row in rows {
-                events.append(try Self.event(from: row.makeRandomAccess(), tenant: tenant))
+            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT sequence, id, source, type, subject, ap_micros(time) AS time, data_content_type, data::text AS data,
+                        correlation_id, causation_id, request_id, user_id
+                    FROM events
+                    WHERE tenant_id = \(tenant.rawValue) AND sequence > \(query.after)
+                        AND (\(query.type)::text IS NULL OR type = \(query.type))
+                        AND (\(query.subject)::text IS NULL OR subject = \(query.subject))
+                    ORDER BY sequence
+                    LIMIT \(query.limit)
+                    """,
+                    logger: logger
+                )
+                var events: [Event] = []
+                for try await row in rows {
+                    events.append(try Self.event(from: row.makeRandomAccess(), tenant: tenant))
+                }
+                return events
             }
-            return events
         }
     }
 
     func latestSequence(tenant: TenantID) async throws -> Int64 {
         try await PostgresErrors.translating {
-            let rows = try await client.query(
-                "SELECT last_sequence FROM event_sequences WHERE tenant_id = \(tenant.rawValue)",
-                logger: logger
-            )
-            for try await sequence in rows.decode(Int64.self) { return sequence }
-            return 0
+            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
+                let rows = try await connection.query(
+                    "SELECT last_sequence FROM event_sequences WHERE tenant_id = \(tenant.rawValue)",
+                    logger: logger
+                )
+                for try await sequence in rows.decode(Int64.self) { return sequence }
+                return 0
+            }
         }
     }
 

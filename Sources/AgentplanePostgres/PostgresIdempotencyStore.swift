@@ -14,7 +14,7 @@ struct PostgresIdempotencyStore: IdempotencyStore {
         -> IdempotencyRecord?
     {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(scope.tenantID), logger: logger) { connection in
                 try await connection.query(
                     """
                     DELETE FROM idempotency_keys
@@ -55,27 +55,31 @@ struct PostgresIdempotencyStore: IdempotencyStore {
     func complete(_ scope: IdempotencyScope, response: StoredResponse) async throws {
         let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
         try await PostgresErrors.translating {
-            try await client.query(
-                """
-                UPDATE idempotency_keys SET status = \(response.status), headers = \(headers)::jsonb,
-                    body = \(ByteBuffer(bytes: response.body))
-                WHERE tenant_id = \(scope.tenantID.rawValue) AND principal_id = \(scope.principalID) AND key = \(scope.key)
-                """,
-                logger: logger
-            )
+            try await client.withTenantTransaction(.tenant(scope.tenantID), logger: logger) { connection in
+                try await connection.query(
+                    """
+                    UPDATE idempotency_keys SET status = \(response.status), headers = \(headers)::jsonb,
+                        body = \(ByteBuffer(bytes: response.body))
+                    WHERE tenant_id = \(scope.tenantID.rawValue) AND principal_id = \(scope.principalID) AND key = \(scope.key)
+                    """,
+                    logger: logger
+                )
+            }
         }
     }
 
     func release(_ scope: IdempotencyScope) async throws {
         try await PostgresErrors.translating {
-            try await client.query(
-                """
-                DELETE FROM idempotency_keys
-                WHERE tenant_id = \(scope.tenantID.rawValue) AND principal_id = \(scope.principalID)
-                    AND key = \(scope.key) AND status IS NULL
-                """,
-                logger: logger
-            )
+            try await client.withTenantTransaction(.tenant(scope.tenantID), logger: logger) { connection in
+                try await connection.query(
+                    """
+                    DELETE FROM idempotency_keys
+                    WHERE tenant_id = \(scope.tenantID.rawValue) AND principal_id = \(scope.principalID)
+                        AND key = \(scope.key) AND status IS NULL
+                    """,
+                    logger: logger
+                )
+            }
         }
     }
 

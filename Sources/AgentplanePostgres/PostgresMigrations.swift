@@ -157,5 +157,58 @@ enum PostgresMigrations {
                 "CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at)",
             ]
         ),
+        Migration(
+            version: 4,
+            name: "row_level_security",
+            statements: [
+                """
+                CREATE FUNCTION ap_tenant_visible(tenant uuid) RETURNS boolean
+                LANGUAGE sql STABLE PARALLEL SAFE
+                AS $$ SELECT coalesce(current_setting('app.tenant_id', true), '') IN ('*', tenant::text) $$
+                """,
+                "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE tenants FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY tenants_tenant_isolation ON tenants
+                USING (ap_tenant_visible(id)) WITH CHECK (ap_tenant_visible(id))
+                """,
+                "ALTER TABLE events ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE events FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY events_tenant_isolation ON events
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+                "ALTER TABLE event_sequences ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE event_sequences FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY event_sequences_tenant_isolation ON event_sequences
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+                "ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE api_keys FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY api_keys_tenant_isolation ON api_keys
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+                "ALTER TABLE service_accounts ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE service_accounts FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY service_accounts_tenant_isolation ON service_accounts
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+                "ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE audit_log FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY audit_log_tenant_isolation ON audit_log
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+                "ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY idempotency_keys_tenant_isolation ON idempotency_keys
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+            ]
+        ),
     ]
 }

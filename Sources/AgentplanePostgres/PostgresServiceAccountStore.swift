@@ -16,7 +16,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
     func create(_ account: ServiceAccount, record: ChangeRecord) async throws {
         let scopes = String(decoding: try JSONEncoder().encode(account.scopes), as: UTF8.self)
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(account.tenantID), logger: logger) { connection in
                 try await connection.query(
                     """
                     INSERT INTO service_accounts (id, tenant_id, name, description, role, scopes, created_at)
@@ -32,27 +32,29 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
 
     func list(tenant: TenantID) async throws -> [ServiceAccount] {
         try await PostgresErrors.translating {
-            var binds = PostgresBindings()
-            binds.append(tenant.rawValue)
-            let rows = try await client.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT \(Self.columns) FROM service_accounts
-                        WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id
-                        """,
-                    binds: binds
-                ),
-                logger: logger
-            )
-            var accounts: [ServiceAccount] = []
-            for try await row in rows { accounts.append(try Self.account(row.makeRandomAccess())) }
-            return accounts
+            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
+                var binds = PostgresBindings()
+                binds.append(tenant.rawValue)
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT \(Self.columns) FROM service_accounts
+                            WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id
+                            """,
+                        binds: binds
+                    ),
+                    logger: logger
+                )
+                var accounts: [ServiceAccount] = []
+                for try await row in rows { accounts.append(try Self.account(row.makeRandomAccess())) }
+                return accounts
+            }
         }
     }
 
     func find(tenant: TenantID, id: ServiceAccount.ID) async throws -> ServiceAccount? {
         try await PostgresErrors.translating {
-            try await client.withConnection { connection in
+            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 try await Self.find(tenant: tenant, id: id, on: connection, logger: logger)
             }
         }
@@ -60,7 +62,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
 
     func delete(tenant: TenantID, id: ServiceAccount.ID, at time: Timestamp, record: ChangeRecord) async throws {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 var deleted = false
                 for try await _ in try await connection.query(
                     """
@@ -86,7 +88,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
 
     func createKey(_ key: APIKeyRecord, record: ChangeRecord) async throws {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(key.tenantID), logger: logger) { connection in
                 // FOR SHARE: the account cannot be deleted until this key is committed.
                 var exists = false
                 for try await _ in try await connection.query(
@@ -108,22 +110,24 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
 
     func listKeys(tenant: TenantID, account: ServiceAccount.ID) async throws -> [APIKeyRecord] {
         try await PostgresErrors.translating {
-            var binds = PostgresBindings()
-            binds.append(tenant.rawValue)
-            binds.append(account)
-            let rows = try await client.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT \(PostgresAPIKeyStore.columns) FROM api_keys k
-                        WHERE k.tenant_id = $1 AND k.service_account_id = $2 ORDER BY k.id DESC
-                        """,
-                    binds: binds
-                ),
-                logger: logger
-            )
-            var keys: [APIKeyRecord] = []
-            for try await row in rows { keys.append(try PostgresAPIKeyStore.record(row.makeRandomAccess())) }
-            return keys
+            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
+                var binds = PostgresBindings()
+                binds.append(tenant.rawValue)
+                binds.append(account)
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT \(PostgresAPIKeyStore.columns) FROM api_keys k
+                            WHERE k.tenant_id = $1 AND k.service_account_id = $2 ORDER BY k.id DESC
+                            """,
+                        binds: binds
+                    ),
+                    logger: logger
+                )
+                var keys: [APIKeyRecord] = []
+                for try await row in rows { keys.append(try PostgresAPIKeyStore.record(row.makeRandomAccess())) }
+                return keys
+            }
         }
     }
 
@@ -135,7 +139,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
         record: ChangeRecord
     ) async throws {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 var revoked = false
                 for try await _ in try await connection.query(
                     """

@@ -13,7 +13,7 @@ public final class PostgresStore: Store {
         supportsListenNotify: true,
         supportsSkipLocked: true,
         multiNode: true,
-        rowLevelSecurity: false,
+        rowLevelSecurity: true,
         backendName: "postgres"
     )
     public var events: any EventLog { PostgresEventLog(client: client, logger: logger) }
@@ -75,6 +75,14 @@ public final class PostgresStore: Store {
                         logger: logger
                     )
                     applied.append(migration.version)
+                }
+                for try await bypasses in try await connection.query(
+                    "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+                    logger: logger
+                ).decode(Bool.self) where bypasses {
+                    logger.warning(
+                        "connected as a role that bypasses row-level security; tenant isolation then rests on the application alone (docs/security.md)"
+                    )
                 }
                 return MigrationReport(applied: applied, currentVersion: max(current, applied.last ?? 0))
             }

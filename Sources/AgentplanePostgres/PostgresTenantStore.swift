@@ -16,7 +16,7 @@ struct PostgresTenantStore: TenantStore {
 
     func create(_ tenant: Tenant, record: ChangeRecord) async throws {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(tenant.id), logger: logger) { connection in
                 try await connection.query(
                     """
                     INSERT INTO tenants (id, slug, name, status, max_instances, max_tasks, max_kb_entries,
@@ -35,58 +35,64 @@ struct PostgresTenantStore: TenantStore {
 
     func find(id: TenantID) async throws -> Tenant? {
         try await PostgresErrors.translating {
-            let rows = try await client.query(
-                PostgresQuery(
-                    unsafeSQL: "SELECT \(Self.columns) FROM tenants WHERE id = $1 AND deleted_at IS NULL",
-                    binds: Self.binds(id.rawValue)
-                ),
-                logger: logger
-            )
-            for try await row in rows { return try Self.tenant(row.makeRandomAccess()) }
-            return nil
+            try await client.withTenantTransaction(.tenant(id), logger: logger) { connection in
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "SELECT \(Self.columns) FROM tenants WHERE id = $1 AND deleted_at IS NULL",
+                        binds: Self.binds(id.rawValue)
+                    ),
+                    logger: logger
+                )
+                for try await row in rows { return try Self.tenant(row.makeRandomAccess()) }
+                return nil
+            }
         }
     }
 
     func find(slug: String) async throws -> Tenant? {
         try await PostgresErrors.translating {
-            var binds = PostgresBindings()
-            binds.append(slug)
-            let rows = try await client.query(
-                PostgresQuery(
-                    unsafeSQL: "SELECT \(Self.columns) FROM tenants WHERE slug = $1 AND deleted_at IS NULL",
-                    binds: binds
-                ),
-                logger: logger
-            )
-            for try await row in rows { return try Self.tenant(row.makeRandomAccess()) }
-            return nil
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                var binds = PostgresBindings()
+                binds.append(slug)
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "SELECT \(Self.columns) FROM tenants WHERE slug = $1 AND deleted_at IS NULL",
+                        binds: binds
+                    ),
+                    logger: logger
+                )
+                for try await row in rows { return try Self.tenant(row.makeRandomAccess()) }
+                return nil
+            }
         }
     }
 
     func list(after: TenantID?, limit: Int) async throws -> [Tenant] {
         try await PostgresErrors.translating {
-            var binds = PostgresBindings()
-            binds.append(after?.rawValue)
-            binds.append(limit)
-            let rows = try await client.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT \(Self.columns) FROM tenants
-                        WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2
-                        """,
-                    binds: binds
-                ),
-                logger: logger
-            )
-            var tenants: [Tenant] = []
-            for try await row in rows { tenants.append(try Self.tenant(row.makeRandomAccess())) }
-            return tenants
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                var binds = PostgresBindings()
+                binds.append(after?.rawValue)
+                binds.append(limit)
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT \(Self.columns) FROM tenants
+                            WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2
+                            """,
+                        binds: binds
+                    ),
+                    logger: logger
+                )
+                var tenants: [Tenant] = []
+                for try await row in rows { tenants.append(try Self.tenant(row.makeRandomAccess())) }
+                return tenants
+            }
         }
     }
 
     func update(_ tenant: Tenant, expectedVersion: Int64, record: ChangeRecord) async throws -> Tenant {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(tenant.id), logger: logger) { connection in
                 var binds = PostgresBindings()
                 binds.append(tenant.name)
                 binds.append(tenant.status.rawValue)
@@ -131,7 +137,7 @@ struct PostgresTenantStore: TenantStore {
 
     func delete(id: TenantID, at time: Timestamp, record: ChangeRecord) async throws {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTenantTransaction(.tenant(id), logger: logger) { connection in
                 var deleted = false
                 for try await _ in try await connection.query(
                     """

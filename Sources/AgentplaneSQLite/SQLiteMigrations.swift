@@ -151,5 +151,8 @@ enum SQLiteMigrations {
                 "CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at)",
             ]
         ),
+        // PostgreSQL's version 4 adds row-level security; SQLite has no equivalent (one node, one
+        // process, the application's own tenant filters), so the step only keeps the numbering in step.
+        Migration(version: 4, name: "row_level_security", statements: ["SELECT 1"]),
     ]
 }

@@ -31,6 +31,38 @@ public enum PostgresAdmin {
         }
     }
 
+    /// Runs `body` on a connection to `url` (whose `search_path` query item, if any, is applied).
+    public static func withConnection<T: Sendable>(
+        url: String,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let configuration = try PostgresConfiguration(url: url)
+        var connectionConfiguration = PostgresConnection.Configuration(
+            host: configuration.host,
+            port: configuration.port,
+            username: configuration.username,
+            password: configuration.password,
+            database: configuration.database,
+            tls: .disable
+        )
+        if let schema = configuration.schema {
+            connectionConfiguration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        let connection = try await PostgresConnection.connect(
+            configuration: connectionConfiguration,
+            id: 2,
+            logger: testLogger()
+        )
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     /// `url` with its database name replaced.
     public static func url(_ url: String, database: String) throws -> String {
         guard var components = URLComponents(string: url) else { throw TestEnvironmentError("bad URL") }
