@@ -13,6 +13,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case preconditionFailed = "PRECONDITION_FAILED"
     case methodNotAllowed = "METHOD_NOT_ALLOWED"
     case payloadTooLarge = "PAYLOAD_TOO_LARGE"
+    case rateLimited = "RATE_LIMITED"
     case conflict = "CONFLICT"
     case eventIDConflict = "EVENT_ID_CONFLICT"
     case idempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS"
@@ -35,6 +36,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .conflict, .eventIDConflict, .idempotencyInProgress: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
+        case .rateLimited: 429
         case .validationFailed, .reservedEventType, .idempotencyKeyReused: 422
         case .internalError: 500
         case .databaseUnavailable: 503
@@ -57,6 +59,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .preconditionFailed: "Precondition failed"
         case .methodNotAllowed: "Method not allowed"
         case .payloadTooLarge: "Payload too large"
+        case .rateLimited: "Too many requests"
         case .conflict: "Conflict"
         case .eventIDConflict: "Event id already used"
         case .idempotencyInProgress: "Request with this Idempotency-Key in progress"

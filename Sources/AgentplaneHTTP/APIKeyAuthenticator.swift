@@ -29,12 +29,12 @@ package struct APIKeyAuthenticator: Sendable {
         }
         let invalid = AgentplaneError(.unauthenticated, "The API key is invalid, expired or revoked.")
         guard let token = APIKeyToken(parsing: String(parts[1].trimmingCharacters(in: .whitespaces))),
-            let (record, tenantStatus) = try await keys.find(prefix: token.prefix)
+            let (record, tenant) = try await keys.find(prefix: token.prefix)
         else { throw invalid }
         guard Self.constantTimeEqual(record.secretHash, Self.hash(token)), record.revokedAt == nil,
-            record.expiresAt.map({ $0 > now }) ?? true, let tenantStatus
+            record.expiresAt.map({ $0 > now }) ?? true, let tenant
         else { throw invalid }
-        guard tenantStatus == .active else {
+        guard tenant.status == .active else {
             throw AgentplaneError(.tenantSuspended, "The credential's tenant is suspended.")
         }
         // Coarse last-use tracking: at most one write per key per minute.
@@ -51,7 +51,8 @@ package struct APIKeyAuthenticator: Sendable {
             role: record.role,
             // A key never holds more than its role allows, whatever was stored.
             scopes: record.scopes.filter { Scope.ceiling(for: record.role).contains($0) },
-            keyPrefix: record.prefix
+            keyPrefix: record.prefix,
+            tenantRequestsPerMinute: tenant.requestsPerMinute
         )
     }
 

@@ -9,10 +9,13 @@ import OpenAPIRuntime
 package struct HTTPSettings: Sendable {
     /// Largest accepted request body, in bytes.
     package var maximumBodyBytes: Int
+    /// Requests per minute per credential (0: no per-credential limit).
+    package var requestsPerMinutePerCredential: Int
 
     /// Creates settings.
-    package init(maximumBodyBytes: Int) {
+    package init(maximumBodyBytes: Int, requestsPerMinutePerCredential: Int) {
         self.maximumBodyBytes = maximumBodyBytes
+        self.requestsPerMinutePerCredential = requestsPerMinutePerCredential
     }
 }
 
@@ -21,7 +24,7 @@ package enum HTTPRouter {
     /// The complete router for `store`.
     ///
     /// Middleware order, outermost first: request id + access log, metrics, body limit, problem
-    /// mapping, authentication, idempotency (needs the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
+    /// mapping, authentication, rate limits and idempotency (both need the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
     /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it.
     package static func build(
         store: any Store,
@@ -37,6 +40,9 @@ package enum HTTPRouter {
         router.middlewares.add(ProblemMiddleware(routes: RouteTable(document: contract.document), logger: logger))
         router.middlewares.add(
             AuthenticationMiddleware(authenticator: APIKeyAuthenticator(keys: store.apiKeys))
+        )
+        router.middlewares.add(
+            RateLimitMiddleware(limiter: RateLimiter(), perPrincipal: settings.requestsPerMinutePerCredential)
         )
         router.middlewares.add(
             IdempotencyMiddleware(store: store.idempotency, secretRoutes: contract.secretResponseRoutes)

@@ -87,6 +87,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         if clientError.code == .unauthenticated {
             headers[.wwwAuthenticate] = #"Bearer realm="agentplane""#
         }
+        if clientError.code == .rateLimited, case .int(let seconds)? = clientError.details["retry_after_seconds"] {
+            headers[.retryAfter] = String(max(1, seconds))
+        }
         return Problem(clientError, path: path, scope: scope).response(headers: headers)
     }
 

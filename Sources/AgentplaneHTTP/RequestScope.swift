@@ -13,6 +13,8 @@ package struct Principal: Sendable, Hashable {
     package var scopes: [String]
     /// The key's public prefix, safe to log.
     package var keyPrefix: String
+    /// The tenant's rate limit, read with the key.
+    package var tenantRequestsPerMinute: Int
 }
 
 /// Per-request context, set by the middleware chain and read once per handler (a TaskLocal, as the

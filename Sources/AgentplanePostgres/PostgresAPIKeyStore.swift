@@ -40,7 +40,7 @@ struct PostgresAPIKeyStore: APIKeyStore {
         ap_micros(k.expires_at) AS expires_at, ap_micros(k.revoked_at) AS revoked_at, k.service_account_id
         """
 
-    func find(prefix: String) async throws -> (key: APIKeyRecord, tenantStatus: TenantStatus?)? {
+    func find(prefix: String) async throws -> (key: APIKeyRecord, tenant: TenantAccess?)? {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
                 var binds = PostgresBindings()
@@ -48,7 +48,7 @@ struct PostgresAPIKeyStore: APIKeyStore {
                 let rows = try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
-                            SELECT \(Self.columns), t.status AS tenant_status FROM api_keys k
+                            SELECT \(Self.columns), t.status AS tenant_status, t.requests_per_minute AS tenant_rpm FROM api_keys k
                             LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
                             WHERE k.prefix = $1
                             """,
@@ -59,7 +59,10 @@ struct PostgresAPIKeyStore: APIKeyStore {
                 for try await row in rows {
                     let columns = row.makeRandomAccess()
                     let status = try columns["tenant_status"].decode(String?.self).flatMap(TenantStatus.init(rawValue:))
-                    return (try Self.record(columns), status)
+                    let access = try status.map {
+                        TenantAccess(status: $0, requestsPerMinute: try columns["tenant_rpm"].decode(Int.self))
+                    }
+                    return (try Self.record(columns), access)
                 }
                 return nil
             }

@@ -33,21 +33,24 @@ struct SQLiteAPIKeyStore: APIKeyStore {
         )
     }
 
-    func find(prefix: String) async throws -> (key: APIKeyRecord, tenantStatus: TenantStatus?)? {
+    func find(prefix: String) async throws -> (key: APIKeyRecord, tenant: TenantAccess?)? {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 guard
                     let row = try Row.fetchOne(
                         db,
                         sql: """
-                            SELECT k.*, t.status AS tenant_status FROM api_keys k
+                            SELECT k.*, t.status AS tenant_status, t.requests_per_minute AS tenant_rpm FROM api_keys k
                             LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
                             WHERE k.prefix = ?
                             """,
                         arguments: [prefix]
                     )
                 else { return nil }
-                return (try Self.record(row), (row["tenant_status"] as String?).flatMap(TenantStatus.init(rawValue:)))
+                let access = (row["tenant_status"] as String?).flatMap(TenantStatus.init(rawValue:)).map {
+                    TenantAccess(status: $0, requestsPerMinute: row["tenant_rpm"])
+                }
+                return (try Self.record(row), access)
             }
         }
     }

@@ -33,7 +33,10 @@ public enum AgentplaneApplication {
                 apiVersion: contract.apiVersion,
                 schemaVersion: store.schemaVersion
             ),
-            settings: HTTPSettings(maximumBodyBytes: configuration.maximumBodyBytes),
+            settings: HTTPSettings(
+                maximumBodyBytes: configuration.maximumBodyBytes,
+                requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential
+            ),
             logger: logger
         )
         var app = Application(

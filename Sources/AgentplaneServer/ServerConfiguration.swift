@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Largest accepted request body.
     public var maximumBodyBytes: Int
+    /// Requests per minute per credential (0 turns the limit off; tenants have their own quota too).
+    public var requestsPerMinutePerCredential: Int
     /// The first-start admin key, when the operator supplies it.
     public var bootstrapKey: APIKeyToken?
     /// How long graceful shutdown may take before the process exits anyway.
@@ -26,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     public static let defaultPort = 8080
     /// Default body limit.
     public static let defaultMaximumBodyBytes = 1 << 20
+    /// Default per-credential rate limit.
+    public static let defaultRequestsPerMinutePerCredential = 1200
 
     /// Creates a validated configuration; throws a one-line `ConfigurationError`.
     public init(
@@ -36,8 +40,15 @@ public struct ServerConfiguration: Sendable {
         logLevel: Logger.Level = .info,
         maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
         bootstrapKey: String? = nil,
+        requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential,
         shutdownTimeout: Duration = .seconds(30)
     ) throws {
+        guard (0...10_000_000).contains(requestsPerMinutePerCredential) else {
+            throw ConfigurationError(
+                "the per-credential rate limit must be between 0 (off) and 10000000 requests per minute, got \(requestsPerMinutePerCredential)"
+            )
+        }
+        self.requestsPerMinutePerCredential = requestsPerMinutePerCredential
         guard !host.isEmpty, !host.contains(where: \.isWhitespace) else {
             throw ConfigurationError("--host must be an address or host name, got '\(host)'")
         }

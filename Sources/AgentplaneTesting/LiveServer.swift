@@ -13,12 +13,16 @@ public let testAdminKey = "ap_testadmn_" + String(repeating: "K3y", count: 14)
 public func withLiveServer<T: Sendable>(
     _ backend: TestBackend,
     maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
+    requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential,
     _ body: @escaping @Sendable (any TestClientProtocol, IsolatedDatabase) async throws -> T
 ) async throws -> T {
     try await withIsolatedDatabase(backend) { database in
         let app = try AgentplaneApplication.build(
             configuration: try database.serverConfiguration(
-                maximumBodyBytes: maximumBodyBytes, bootstrapKey: testAdminKey),
+                maximumBodyBytes: maximumBodyBytes,
+                bootstrapKey: testAdminKey,
+                requestsPerMinutePerCredential: requestsPerMinutePerCredential
+            ),
             logger: testLogger(),
             announce: { _ in }
         )

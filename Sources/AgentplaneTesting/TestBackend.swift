@@ -48,7 +48,8 @@ public struct IsolatedDatabase: Sendable {
     public func serverConfiguration(
         port: Int = 0,
         maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
-        bootstrapKey: String? = nil
+        bootstrapKey: String? = nil,
+        requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential
     ) throws -> ServerConfiguration {
         try ServerConfiguration(
             host: "127.0.0.1",
@@ -58,6 +59,7 @@ public struct IsolatedDatabase: Sendable {
             logLevel: .warning,
             maximumBodyBytes: maximumBodyBytes,
             bootstrapKey: bootstrapKey,
+            requestsPerMinutePerCredential: requestsPerMinutePerCredential,
             shutdownTimeout: .seconds(10)
         )
     }

@@ -18,6 +18,7 @@ struct AgentplaneCommand: AsyncParsableCommand {
               LOG_LEVEL                  same as --log-level
               AGENTPLANE_DATA_DIR        same as --data-dir
               AGENTPLANE_MAX_BODY_BYTES  same as --max-body-bytes
+              AGENTPLANE_RATE_LIMIT      same as --rate-limit
               AGENTPLANE_BOOTSTRAP_KEY   the first platform-admin API key (ap_<8>_<32+>) to store on an
                                          empty database instead of generating one
 
@@ -51,8 +52,15 @@ struct DatabaseOptions: ParsableArguments {
         serving: Bool,
         host: String = "127.0.0.1",
         port: String? = nil,
-        maxBodyBytes: String? = nil
+        maxBodyBytes: String? = nil,
+        rateLimit: String? = nil
     ) throws -> ServerConfiguration {
+        let rateText =
+            (serving ? Self.resolve(rateLimit, "AGENTPLANE_RATE_LIMIT") : nil)
+            ?? String(ServerConfiguration.defaultRequestsPerMinutePerCredential)
+        guard let requestsPerMinute = Int(rateText) else {
+            throw ConfigurationError("the rate limit must be a number of requests per minute, got '\(rateText)'")
+        }
         let portText =
             (serving ? Self.resolve(port, "SERVICE_PORT") : nil) ?? String(ServerConfiguration.defaultPort)
         guard let portNumber = Int(portText) else {
@@ -71,7 +79,8 @@ struct DatabaseOptions: ParsableArguments {
             databaseURL: Self.resolve(databaseURL, "DATABASE_URL"),
             logLevel: try ServerConfiguration.logLevel(named: Self.resolve(logLevel, "LOG_LEVEL") ?? "info"),
             maximumBodyBytes: bodyBytes,
-            bootstrapKey: Self.resolve(nil, "AGENTPLANE_BOOTSTRAP_KEY")
+            bootstrapKey: Self.resolve(nil, "AGENTPLANE_BOOTSTRAP_KEY"),
+            requestsPerMinutePerCredential: requestsPerMinute
         )
     }
 }

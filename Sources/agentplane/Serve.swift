@@ -20,11 +20,23 @@ struct Serve: AsyncParsableCommand {
         name: .long, help: "Largest accepted request body in bytes (env AGENTPLANE_MAX_BODY_BYTES; default 1048576).")
     var maxBodyBytes: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Requests per minute per credential, 0 for none (env AGENTPLANE_RATE_LIMIT; default 1200; platform admins exempt)."
+    )
+    var rateLimit: String?
+
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         let configuration = try database.makeConfiguration(
-            serving: true, host: host, port: port, maxBodyBytes: maxBodyBytes)
+            serving: true,
+            host: host,
+            port: port,
+            maxBodyBytes: maxBodyBytes,
+            rateLimit: rateLimit
+        )
         let logger = bootstrapLogging(level: configuration.logLevel)
         let app = try AgentplaneApplication.build(configuration: configuration, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
