@@ -20,8 +20,14 @@ public enum Scope {
         switch role {
         case .platformAdmin, .admin: return all
         case .member: return all.subtracting(["admin:*", "audit:read", "service_accounts:write"])
-        case .viewer: return Set(all.filter { $0.hasSuffix(":read") })
+        case .viewer: return Set(all.filter { $0.hasSuffix(":read") && $0 != "audit:read" })
         }
+    }
+
+    /// The scopes a caller holding `granted` (with `role`) may hand on: what the role allows with
+    /// `admin:*`, otherwise only what the caller itself holds.
+    public static func grantable(by granted: [String], role: Role) -> Set<String> {
+        granted.contains("admin:*") ? ceiling(for: role) : Set(granted).intersection(ceiling(for: role))
     }
 
     /// Whether granted scopes satisfy `required` (`admin:*` satisfies everything).

@@ -17,13 +17,18 @@ extension APIHandler {
     {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
         let tenant = try await actingTenant(input.headers.xTenantID)
+        let principal = try RequestScope.requirePrincipal()
         let role = body.role.flatMap { Role(rawValue: $0.rawValue) } ?? .member
-        let scopes = body.scopes?.map(\.rawValue) ?? Array(Scope.ceiling(for: role)).sorted()
+        let grantable = Scope.grantable(by: principal.scopes, role: role)
+        let scopes = body.scopes?.map(\.rawValue) ?? grantable.sorted()
         var errors = TenantValidation.nameErrors(body.name)
+        if role == .admin, !principal.scopes.contains("admin:*") {
+            errors.append(FieldError(pointer: "/role", message: "only a credential with `admin:*` may create admins"))
+        }
         if let description = body.description, description.unicodeScalars.count > 1000 {
             errors.append(FieldError(pointer: "/description", message: "must be at most 1000 characters"))
         }
-        errors += Self.scopeErrors(scopes, role: role)
+        errors += Self.scopeErrors(scopes, role: role, grantable: grantable)
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
         let now = Timestamp.now()
         let account = ServiceAccount(
@@ -115,9 +120,12 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
         let tenant = try await actingTenant(input.headers.xTenantID)
         let account = try await findAccount(tenant: tenant, id: input.path.accountId)
-        let scopes = body.scopes?.map(\.rawValue) ?? account.scopes
+        let principal = try RequestScope.requirePrincipal()
+        // A key holds at most its account's scopes, and the caller can hand on only what it may grant.
+        let grantable = Scope.grantable(by: principal.scopes, role: account.role).intersection(account.scopes)
+        let scopes = body.scopes?.map(\.rawValue) ?? grantable.sorted()
         var errors = body.name.map { TenantValidation.nameErrors($0) } ?? []
-        errors += Self.scopeErrors(scopes, role: account.role)
+        errors += Self.scopeErrors(scopes, role: account.role, grantable: grantable)
         if let seconds = body.expiresInSeconds, !(60...315_360_000).contains(seconds) {
             errors.append(FieldError(pointer: "/expires_in_seconds", message: "must be between 60 and 315360000"))
         }
@@ -206,8 +214,9 @@ extension APIHandler {
         return account
     }
 
-    /// Field errors for scopes: each must be known, and within what `role` may hold.
-    static func scopeErrors(_ scopes: [String], role: Role) -> [FieldError] {
+    /// Field errors for scopes: each must be known, within what `role` may hold, and grantable by the
+    /// caller.
+    static func scopeErrors(_ scopes: [String], role: Role, grantable: Set<String>) -> [FieldError] {
         scopes.enumerated().compactMap { index, scope in
             if !Scope.isKnown(scope) {
                 return FieldError(pointer: "/scopes/\(index)", message: "`\(scope)` is not a known scope")
@@ -216,6 +225,9 @@ extension APIHandler {
                 return FieldError(
                     pointer: "/scopes/\(index)", message: "`\(scope)` exceeds what the role `\(role.rawValue)` may hold"
                 )
+            }
+            if !grantable.contains(scope) {
+                return FieldError(pointer: "/scopes/\(index)", message: "`\(scope)` is not yours to grant")
             }
             return nil
         }

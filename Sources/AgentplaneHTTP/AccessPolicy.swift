@@ -48,10 +48,10 @@ struct AccessPolicy: Sendable {
         guard let principal else {
             throw AgentplaneError(.unauthenticated, "This operation needs `Authorization: Bearer <api key>`.")
         }
-        if principal.role == .platformAdmin { return }
-        if requirement.platformAdmin {
+        if requirement.platformAdmin, principal.role != .platformAdmin {
             throw AgentplaneError(.forbidden, "Only platform admins may \(operationID).")
         }
+        // Platform admins too: a platform key limited to `events:read` reads events and nothing else.
         guard requirement.scopes.isEmpty || requirement.scopes.contains(where: { Scope.allows(principal.scopes, $0) })
         else {
             throw AgentplaneError(

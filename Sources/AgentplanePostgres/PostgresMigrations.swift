@@ -210,5 +210,60 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 5,
+            name: "users_memberships_refresh_tokens",
+            statements: [
+                """
+                CREATE TABLE users (
+                    id uuid NOT NULL,
+                    email text NOT NULL,
+                    name text NOT NULL,
+                    password_hash text NOT NULL,
+                    is_platform_admin boolean NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    CONSTRAINT users_id PRIMARY KEY (id)
+                )
+                """,
+                "CREATE UNIQUE INDEX users_email ON users (email)",
+                """
+                CREATE TABLE memberships (
+                    user_id uuid NOT NULL,
+                    tenant_id uuid NOT NULL,
+                    role text NOT NULL,
+                    CONSTRAINT memberships_user_id_tenant_id PRIMARY KEY (user_id, tenant_id)
+                )
+                """,
+                """
+                CREATE TABLE refresh_tokens (
+                    id uuid NOT NULL,
+                    family_id uuid NOT NULL,
+                    user_id uuid NOT NULL,
+                    tenant_id uuid NOT NULL,
+                    token_hash text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    replaced_at timestamptz,
+                    revoked_at timestamptz,
+                    CONSTRAINT refresh_tokens_id PRIMARY KEY (id)
+                )
+                """,
+                "CREATE UNIQUE INDEX refresh_tokens_token_hash ON refresh_tokens (token_hash)",
+                "CREATE INDEX refresh_tokens_family_id ON refresh_tokens (family_id)",
+                "CREATE TABLE platform_secrets (name text PRIMARY KEY, value text NOT NULL)",
+                "ALTER TABLE memberships ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE memberships FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY memberships_tenant_isolation ON memberships
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+                "ALTER TABLE refresh_tokens ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE refresh_tokens FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY refresh_tokens_tenant_isolation ON refresh_tokens
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+            ]
+        ),
     ]
 }

@@ -22,6 +22,7 @@ public final class PostgresStore: Store {
     public var serviceAccounts: any ServiceAccountStore { PostgresServiceAccountStore(client: client, logger: logger) }
     public var auditLog: any AuditLogStore { PostgresAuditLogStore(client: client, logger: logger) }
     public var idempotency: any IdempotencyStore { PostgresIdempotencyStore(client: client, logger: logger) }
+    public var identity: any IdentityStore { PostgresIdentityStore(client: client, logger: logger) }
 
     /// Creates the store; nothing connects until `run()` is running.
     public init(configuration: PostgresConfiguration, logger: Logger) {

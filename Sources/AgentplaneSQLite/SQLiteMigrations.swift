@@ -154,5 +154,46 @@ enum SQLiteMigrations {
         // PostgreSQL's version 4 adds row-level security; SQLite has no equivalent (one node, one
         // process, the application's own tenant filters), so the step only keeps the numbering in step.
         Migration(version: 4, name: "row_level_security", statements: ["SELECT 1"]),
+        Migration(
+            version: 5,
+            name: "users_memberships_refresh_tokens",
+            statements: [
+                """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    email TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    is_platform_admin INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX users_email ON users (email)",
+                """
+                CREATE TABLE memberships (
+                    user_id TEXT NOT NULL,
+                    tenant_id TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    PRIMARY KEY (user_id, tenant_id)
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE refresh_tokens (
+                    id TEXT PRIMARY KEY,
+                    family_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    tenant_id TEXT NOT NULL,
+                    token_hash TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    replaced_at INTEGER,
+                    revoked_at INTEGER
+                )
+                """,
+                "CREATE UNIQUE INDEX refresh_tokens_token_hash ON refresh_tokens (token_hash)",
+                "CREATE INDEX refresh_tokens_family_id ON refresh_tokens (family_id)",
+                "CREATE TABLE platform_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            ]
+        ),
     ]
 }

@@ -27,6 +27,7 @@ public final class SQLiteStore: Store {
     public var serviceAccounts: any ServiceAccountStore { SQLiteServiceAccountStore(pool: pool) }
     public var auditLog: any AuditLogStore { SQLiteAuditLogStore(pool: pool) }
     public var idempotency: any IdempotencyStore { SQLiteIdempotencyStore(pool: pool) }
+    public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.
     ///

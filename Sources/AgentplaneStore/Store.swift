@@ -19,6 +19,8 @@ public protocol Store: Service {
     var auditLog: any AuditLogStore { get }
     /// Idempotency keys and their stored responses.
     var idempotency: any IdempotencyStore { get }
+    /// Users, memberships, refresh tokens.
+    var identity: any IdentityStore { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.

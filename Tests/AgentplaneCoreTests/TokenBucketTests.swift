@@ -21,3 +21,19 @@ import Testing
         #expect(decision.remaining <= 1)
     }
 }
+
+@Suite struct ScopeTests {
+    @Test func ceilingsFollowTheRoles() {
+        #expect(Scope.ceiling(for: .admin).contains("admin:*"))
+        #expect(!Scope.ceiling(for: .member).contains("audit:read"))
+        #expect(!Scope.ceiling(for: .viewer).contains("audit:read"))
+        #expect(Scope.ceiling(for: .viewer).allSatisfy { $0.hasSuffix(":read") })
+        #expect(Scope.ceiling(for: .viewer).isSubset(of: Scope.ceiling(for: .member)))
+    }
+
+    @Test func onlyHeldScopesAreGrantableWithoutAdmin() {
+        #expect(Scope.grantable(by: ["events:read"], role: .member) == ["events:read"])
+        #expect(Scope.grantable(by: ["admin:*"], role: .viewer) == Scope.ceiling(for: .viewer))
+        #expect(Scope.grantable(by: ["audit:read"], role: .viewer).isEmpty)
+    }
+}

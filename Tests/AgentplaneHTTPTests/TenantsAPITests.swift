@@ -100,6 +100,29 @@ import Testing
                 json: #"{"name":"sneaky","role":"member","scopes":["admin:*"]}"#
             )
             #expect(escalate.status == .unprocessableContent)
+            // A credential can hand on only scopes it holds: a publisher cannot mint an audit reader.
+            let publisher = try await client.request(
+                .post,
+                "/api/v1/service-accounts",
+                key: acme.adminKey,
+                json: #"{"name":"minter","role":"member","scopes":["service_accounts:read","events:publish"]}"#
+            )
+            #expect(publisher.status == .created, "\(publisher.text)")
+            let minterID = try #require(try publisher.json()["id"]?.stringValue)
+            let narrow = try await client.request(
+                .post,
+                "/api/v1/service-accounts/\(minterID)/keys",
+                key: acme.adminKey,
+                json: #"{"scopes":["events:publish"]}"#
+            )
+            #expect(narrow.status == .created)
+            let tooWide = try await client.request(
+                .post,
+                "/api/v1/service-accounts/\(minterID)/keys",
+                key: acme.adminKey,
+                json: #"{"scopes":["events:read"]}"#
+            )
+            #expect(tooWide.status == .unprocessableContent, "a key may not exceed its account's scopes")
             let unknownScope = try await client.request(
                 .post,
                 "/api/v1/service-accounts",
