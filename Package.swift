@@ -154,8 +154,10 @@ let package = Package(
                 "AgentplaneCore",
                 "AgentplaneHTTP",
                 "AgentplaneTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -8,6 +8,8 @@ import OpenAPIRuntime
 struct APIHandler: APIProtocol {
     let store: any Store
     let info: ServiceInfo
+    let tokens: AccessTokens
+    let passwordHasher: PasswordHasher
 
     // MARK: Health
 
@@ -121,7 +123,7 @@ struct APIHandler: APIProtocol {
                 correlationID: body.correlationid ?? scope.requestID,
                 causationID: body.causationid,
                 requestID: scope.requestID,
-                userID: "api_key:\(principal.keyPrefix)"
+                userID: principal.subject
             )
         )
         try EventValidation.validatePublished(event)

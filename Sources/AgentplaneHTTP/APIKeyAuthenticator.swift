@@ -27,8 +27,13 @@ package struct APIKeyAuthenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw AgentplaneError(.unauthenticated, "The Authorization header must use the Bearer scheme.")
         }
+        return try await authenticate(key: String(parts[1].trimmingCharacters(in: .whitespaces)), now: now)
+    }
+
+    /// The principal for an API key's text; throws 401/403.
+    package func authenticate(key text: String, now: Timestamp = .now()) async throws -> Principal {
         let invalid = AgentplaneError(.unauthenticated, "The API key is invalid, expired or revoked.")
-        guard let token = APIKeyToken(parsing: String(parts[1].trimmingCharacters(in: .whitespaces))),
+        guard let token = APIKeyToken(parsing: text),
             let (record, tenant) = try await keys.find(prefix: token.prefix)
         else { throw invalid }
         guard Self.constantTimeEqual(record.secretHash, Self.hash(token)), record.revokedAt == nil,
@@ -52,6 +57,7 @@ package struct APIKeyAuthenticator: Sendable {
             // A key never holds more than its role allows, whatever was stored.
             scopes: record.scopes.filter { Scope.ceiling(for: record.role).contains($0) },
             keyPrefix: record.prefix,
+            subject: "api_key:\(record.prefix)",
             tenantRequestsPerMinute: tenant.requestsPerMinute
         )
     }

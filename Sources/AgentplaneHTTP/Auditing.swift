@@ -25,7 +25,7 @@ struct Auditing: Sendable {
         return EventContext(
             correlationID: scope.requestID,
             requestID: scope.requestID,
-            userID: scope.principal.map { "api_key:\($0.keyPrefix)" }
+            userID: scope.principal?.subject
         )
     }
 
@@ -51,7 +51,7 @@ struct Auditing: Sendable {
         let scope = RequestScope.current
         return AuditEntry(
             tenantID: subject.tenant,
-            principalID: scope.principal.map { "api_key:\($0.id.lowercasedString)" } ?? "anonymous",
+            principalID: scope.principal?.subject ?? "anonymous",
             keyPrefix: scope.principal?.keyPrefix,
             operation: subject.operation,
             resourceType: subject.resourceType,

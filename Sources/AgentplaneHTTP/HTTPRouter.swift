@@ -11,11 +11,14 @@ package struct HTTPSettings: Sendable {
     package var maximumBodyBytes: Int
     /// Requests per minute per credential (0: no per-credential limit).
     package var requestsPerMinutePerCredential: Int
+    /// How passwords are hashed and checked.
+    package var passwordHasher: PasswordHasher
 
     /// Creates settings.
-    package init(maximumBodyBytes: Int, requestsPerMinutePerCredential: Int) {
+    package init(maximumBodyBytes: Int, requestsPerMinutePerCredential: Int, passwordHasher: PasswordHasher) {
         self.maximumBodyBytes = maximumBodyBytes
         self.requestsPerMinutePerCredential = requestsPerMinutePerCredential
+        self.passwordHasher = passwordHasher
     }
 }
 
@@ -28,6 +31,7 @@ package enum HTTPRouter {
     /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it.
     package static func build(
         store: any Store,
+        tokens: AccessTokens,
         contract: ContractDocument,
         info: ServiceInfo,
         settings: HTTPSettings,
@@ -39,7 +43,13 @@ package enum HTTPRouter {
         router.middlewares.add(BodyLimitMiddleware(maximumBytes: settings.maximumBodyBytes))
         router.middlewares.add(ProblemMiddleware(routes: RouteTable(document: contract.document), logger: logger))
         router.middlewares.add(
-            AuthenticationMiddleware(authenticator: APIKeyAuthenticator(keys: store.apiKeys))
+            AuthenticationMiddleware(
+                authenticator: BearerAuthenticator(
+                    keys: APIKeyAuthenticator(keys: store.apiKeys),
+                    tokens: tokens,
+                    store: store
+                )
+            )
         )
         router.middlewares.add(
             RateLimitMiddleware(limiter: RateLimiter(), perPrincipal: settings.requestsPerMinutePerCredential)
@@ -49,14 +59,15 @@ package enum HTTPRouter {
         )
         router.middlewares.add(JSONBodyMiddleware())
         MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)
-        try APIHandler(store: store, info: info).registerHandlers(
-            on: router,
-            configuration: Configuration(
-                dateTranscoder: MicrosecondDateTranscoder(),
-                jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]
-            ),
-            middlewares: [AuthorizationMiddleware(policy: AccessPolicy(document: contract.document))]
-        )
+        try APIHandler(store: store, info: info, tokens: tokens, passwordHasher: settings.passwordHasher)
+            .registerHandlers(
+                on: router,
+                configuration: Configuration(
+                    dateTranscoder: MicrosecondDateTranscoder(),
+                    jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]
+                ),
+                middlewares: [AuthorizationMiddleware(policy: AccessPolicy(document: contract.document))]
+            )
         return router
     }
 }

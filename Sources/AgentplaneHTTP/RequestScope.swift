@@ -3,7 +3,7 @@ import Foundation
 
 /// Who is calling: resolved once per request from the `Authorization` header.
 package struct Principal: Sendable, Hashable {
-    /// The credential's id (API key row id).
+    /// The credential's id: the API key's row id, or the user's id.
     package var id: UUID
     /// The tenant the credential belongs to.
     package var tenantID: TenantID
@@ -11,8 +11,10 @@ package struct Principal: Sendable, Hashable {
     package var role: Role
     /// Granted `resource:action` scopes.
     package var scopes: [String]
-    /// The key's public prefix, safe to log.
-    package var keyPrefix: String
+    /// The key's public prefix, safe to log (nil for users).
+    package var keyPrefix: String?
+    /// How events and the audit log name the caller: `api_key:<prefix>` or `user:<id>`.
+    package var subject: String
     /// The tenant's rate limit, read with the key.
     package var tenantRequestsPerMinute: Int
 }

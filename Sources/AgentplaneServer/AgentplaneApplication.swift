@@ -24,8 +24,10 @@ public enum AgentplaneApplication {
     ) throws -> some ApplicationProtocol {
         let store = try Backend.open(configuration, logger: logger)
         let contract = try ContractDocument()
+        let tokens = AccessTokens()
         let router = try HTTPRouter.build(
             store: store,
+            tokens: tokens,
             contract: contract,
             info: ServiceInfo(
                 service: "agentplane",
@@ -35,7 +37,8 @@ public enum AgentplaneApplication {
             ),
             settings: HTTPSettings(
                 maximumBodyBytes: configuration.maximumBodyBytes,
-                requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential
+                requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential,
+                passwordHasher: PasswordHasher(cost: UInt8(configuration.bcryptCost))
             ),
             logger: logger
         )
@@ -61,8 +64,32 @@ public enum AgentplaneApplication {
         )
         app.beforeServerStarts {
             try await prepare(store: store, configuration: configuration, logger: logger, announce: announce)
+            try await configureTokens(tokens, store: store, configuration: configuration)
         }
         return app
+    }
+
+    /// Loads the token signing secret (configured, or generated once and shared through the database)
+    /// and the OIDC provider's keys.
+    static func configureTokens(_ tokens: AccessTokens, store: any Store, configuration: ServerConfiguration)
+        async throws
+    {
+        let secret: String
+        if let configured = configuration.jwtSecret {
+            secret = configured
+        } else {
+            secret = try await store.identity.secret(named: "jwt_hs256") {
+                APIKeyToken.generate().secret + APIKeyToken.generate().secret
+            }
+        }
+        let oidc = try configuration.oidc.map {
+            OIDCSettings(
+                jwks: try String(contentsOfFile: $0.jwksPath, encoding: .utf8),
+                issuer: $0.issuer,
+                audience: $0.audience
+            )
+        }
+        try await tokens.configure(secret: secret, oidc: oidc)
     }
 
     /// Migrates and bootstraps: what must be true before the first request is served.

@@ -19,6 +19,12 @@ public struct ServerConfiguration: Sendable {
     public var maximumBodyBytes: Int
     /// Requests per minute per credential (0 turns the limit off; tenants have their own quota too).
     public var requestsPerMinutePerCredential: Int
+    /// HS256 secret for access tokens; nil: generated once and kept in the database (shared by nodes).
+    public var jwtSecret: String?
+    /// External OIDC provider: JWKS file path, issuer and audience (all three or none).
+    public var oidc: OIDCConfiguration?
+    /// bcrypt cost for passwords.
+    public var bcryptCost: Int
     /// The first-start admin key, when the operator supplies it.
     public var bootstrapKey: APIKeyToken?
     /// How long graceful shutdown may take before the process exits anyway.
@@ -41,8 +47,20 @@ public struct ServerConfiguration: Sendable {
         maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
         bootstrapKey: String? = nil,
         requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential,
+        jwtSecret: String? = nil,
+        oidc: OIDCConfiguration? = nil,
+        bcryptCost: Int = 12,
         shutdownTimeout: Duration = .seconds(30)
     ) throws {
+        if let jwtSecret, jwtSecret.utf8.count < 32 {
+            throw ConfigurationError("AGENTPLANE_JWT_SECRET must be at least 32 bytes")
+        }
+        guard (4...31).contains(bcryptCost) else {
+            throw ConfigurationError("the bcrypt cost must be between 4 and 31, got \(bcryptCost)")
+        }
+        self.jwtSecret = jwtSecret
+        self.oidc = oidc
+        self.bcryptCost = bcryptCost
         guard (0...10_000_000).contains(requestsPerMinutePerCredential) else {
             throw ConfigurationError(
                 "the per-credential rate limit must be between 0 (off) and 10000000 requests per minute, got \(requestsPerMinutePerCredential)"
@@ -107,4 +125,27 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public var description: String
     /// Creates an error.
     public init(_ description: String) { self.description = description }
+}
+
+/// An external identity provider whose RS256/ES256 tokens are accepted.
+public struct OIDCConfiguration: Sendable {
+    /// Path of the provider's JWKS (JSON) file.
+    public var jwksPath: String
+    /// Required `iss`.
+    public var issuer: String
+    /// Required member of `aud`.
+    public var audience: String
+
+    /// Creates the configuration; throws when the JWKS file cannot be read.
+    public init(jwksPath: String, issuer: String, audience: String) throws {
+        guard FileManager.default.isReadableFile(atPath: jwksPath) else {
+            throw ConfigurationError("AGENTPLANE_OIDC_JWKS_FILE '\(jwksPath)' is not a readable file")
+        }
+        guard !issuer.isEmpty, !audience.isEmpty else {
+            throw ConfigurationError("AGENTPLANE_OIDC_ISSUER and AGENTPLANE_OIDC_AUDIENCE must both be set with a JWKS")
+        }
+        self.jwksPath = jwksPath
+        self.issuer = issuer
+        self.audience = audience
+    }
 }

@@ -1,5 +1,6 @@
 import AgentplaneCore
 import AgentplaneServer
+import AgentplaneStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,14 +15,22 @@ public func withLiveServer<T: Sendable>(
     _ backend: TestBackend,
     maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
     requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential,
+    oidc: OIDCConfiguration? = nil,
+    prepare: (any Store) async throws -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, IsolatedDatabase) async throws -> T
 ) async throws -> T {
     try await withIsolatedDatabase(backend) { database in
+        // Seed the database directly first (the store is closed again before the server opens it).
+        try await withRunningStore(try database.openStore()) { store in
+            _ = try await store.migrate()
+            try await prepare(store)
+        }
         let app = try AgentplaneApplication.build(
             configuration: try database.serverConfiguration(
                 maximumBodyBytes: maximumBodyBytes,
                 bootstrapKey: testAdminKey,
-                requestsPerMinutePerCredential: requestsPerMinutePerCredential
+                requestsPerMinutePerCredential: requestsPerMinutePerCredential,
+                oidc: oidc
             ),
             logger: testLogger(),
             announce: { _ in }

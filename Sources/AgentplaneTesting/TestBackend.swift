@@ -20,6 +20,9 @@ public struct TestEnvironmentError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// The HS256 secret live test servers sign access tokens with (tests forge tokens with it).
+public let testJWTSecret = "test-secret-" + String(repeating: "s", count: 40)
+
 /// The schema version both backends migrate to (the conformance suite checks they agree).
 public var latestSchemaVersion: Int { SQLiteStore.latestSchemaVersion }
 
@@ -49,7 +52,9 @@ public struct IsolatedDatabase: Sendable {
         port: Int = 0,
         maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
         bootstrapKey: String? = nil,
-        requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential
+        requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential,
+        jwtSecret: String? = testJWTSecret,
+        oidc: OIDCConfiguration? = nil
     ) throws -> ServerConfiguration {
         try ServerConfiguration(
             host: "127.0.0.1",
@@ -60,6 +65,9 @@ public struct IsolatedDatabase: Sendable {
             maximumBodyBytes: maximumBodyBytes,
             bootstrapKey: bootstrapKey,
             requestsPerMinutePerCredential: requestsPerMinutePerCredential,
+            jwtSecret: jwtSecret,
+            oidc: oidc,
+            bcryptCost: 4,
             shutdownTimeout: .seconds(10)
         )
     }

@@ -19,13 +19,18 @@ struct AgentplaneCommand: AsyncParsableCommand {
               AGENTPLANE_DATA_DIR        same as --data-dir
               AGENTPLANE_MAX_BODY_BYTES  same as --max-body-bytes
               AGENTPLANE_RATE_LIMIT      same as --rate-limit
+              AGENTPLANE_JWT_SECRET      HS256 secret for access tokens (32+ bytes; default: generated
+                                         once and kept in the database)
+              AGENTPLANE_OIDC_JWKS_FILE, AGENTPLANE_OIDC_ISSUER, AGENTPLANE_OIDC_AUDIENCE
+                                         accept RS256/ES256 tokens of an external OIDC provider
+              AGENTPLANE_BCRYPT_COST     bcrypt cost for passwords (default 12)
               AGENTPLANE_BOOTSTRAP_KEY   the first platform-admin API key (ap_<8>_<32+>) to store on an
                                          empty database instead of generating one
 
             A bad value is reported on one line with exit code 2.
             """,
         version: AgentplaneApplication.version,
-        subcommands: [Serve.self, Migrate.self, Keys.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, Users.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -80,8 +85,27 @@ struct DatabaseOptions: ParsableArguments {
             logLevel: try ServerConfiguration.logLevel(named: Self.resolve(logLevel, "LOG_LEVEL") ?? "info"),
             maximumBodyBytes: bodyBytes,
             bootstrapKey: Self.resolve(nil, "AGENTPLANE_BOOTSTRAP_KEY"),
-            requestsPerMinutePerCredential: requestsPerMinute
+            requestsPerMinutePerCredential: requestsPerMinute,
+            jwtSecret: Self.resolve(nil, "AGENTPLANE_JWT_SECRET"),
+            oidc: try Self.resolve(nil, "AGENTPLANE_OIDC_JWKS_FILE").map {
+                try OIDCConfiguration(
+                    jwksPath: $0,
+                    issuer: Self.resolve(nil, "AGENTPLANE_OIDC_ISSUER") ?? "",
+                    audience: Self.resolve(nil, "AGENTPLANE_OIDC_AUDIENCE") ?? ""
+                )
+            },
+            bcryptCost: try Self.bcryptCost()
         )
+    }
+}
+
+extension DatabaseOptions {
+    static func bcryptCost() throws -> Int {
+        let text = resolve(nil, "AGENTPLANE_BCRYPT_COST") ?? "12"
+        guard let cost = Int(text) else {
+            throw ConfigurationError("AGENTPLANE_BCRYPT_COST must be a number from 4 to 31, got '\(text)'")
+        }
+        return cost
     }
 }
 

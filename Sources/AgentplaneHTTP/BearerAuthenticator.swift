@@ -1,0 +1,63 @@
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+
+/// Turns `Authorization: Bearer …` into a principal: an API key (`ap_…`) or an access token (a JWT of
+/// Agentplane or of the configured OIDC provider).
+struct BearerAuthenticator: Sendable {
+    let keys: APIKeyAuthenticator
+    let tokens: AccessTokens
+    let store: any Store
+
+    /// The principal; `tenantHeader` (`X-Tenant-ID` or `x-org-id`) lets a user act in another tenant
+    /// they are a member of.
+    func authenticate(authorization: String?, tenantHeader: String?) async throws -> Principal {
+        guard let authorization else {
+            throw AgentplaneError(.unauthenticated, "Send `Authorization: Bearer <api key or access token>`.")
+        }
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 8192 else {
+            throw AgentplaneError(.unauthenticated, "The Authorization header must use the Bearer scheme.")
+        }
+        let credential = String(parts[1].trimmingCharacters(in: .whitespaces))
+        if credential.hasPrefix("ap_") { return try await keys.authenticate(key: credential) }
+        return try await user(from: credential, tenantHeader: tenantHeader)
+    }
+
+    private func user(from token: String, tenantHeader: String?) async throws -> Principal {
+        let invalid = AgentplaneError(.unauthenticated, "The access token is invalid or expired.")
+        let (claims, external) = try await tokens.verify(token)
+        guard let tenantText = claims.tenant, let tenantID = TenantID(uuidString: tenantText),
+            let role = claims.role.flatMap(Role.init(rawValue:)) ?? (external ? .member : nil),
+            !(external && role == .platformAdmin)
+        else { throw invalid }
+        var principal = Principal(
+            id: UUID(uuidString: claims.sub.value) ?? UUIDv7.make(),
+            tenantID: tenantID,
+            role: role,
+            scopes: (claims.scopes ?? Scope.ceiling(for: role).sorted()).filter {
+                Scope.ceiling(for: role).contains($0)
+            },
+            keyPrefix: nil,
+            subject: "user:\(claims.sub.value)",
+            tenantRequestsPerMinute: 0
+        )
+        // A user may switch to another tenant they belong to (seed 002's x-org-id).
+        if let header = tenantHeader, let named = TenantID(uuidString: header), named != tenantID,
+            role != .platformAdmin
+        {
+            guard !external, let userID = UUID(uuidString: claims.sub.value),
+                let membership = try await store.identity.memberships(of: userID).first(where: { $0.tenantID == named })
+            else { throw AgentplaneError(.notFound, "No such tenant.") }
+            principal.tenantID = named
+            principal.role = membership.role
+            principal.scopes = Scope.ceiling(for: membership.role).sorted()
+        }
+        guard let tenant = try await store.tenants.find(id: principal.tenantID) else { throw invalid }
+        guard tenant.status == .active else {
+            throw AgentplaneError(.tenantSuspended, "The credential's tenant is suspended.")
+        }
+        principal.tenantRequestsPerMinute = tenant.quotas.requestsPerMinute
+        return principal
+    }
+}
