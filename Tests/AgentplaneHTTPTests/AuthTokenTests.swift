@@ -46,17 +46,27 @@ import Testing
             try await store.tenants.create(tenant, record: ChangeRecord(events: [], audit: audit))
             ids.append(tenant.id)
         }
-        _ = try await OperatorUsers.create(
-            store: store, email: "Ada@Example.com", name: "Ada", password: password, tenantSlug: "acme", role: .admin,
-            platformAdmin: false, bcryptCost: 4
+        // Ada: admin in acme, viewer in beta.
+        let ada = User(
+            id: UUIDv7.make(),
+            email: "ada@example.com",
+            name: "Ada",
+            passwordHash: try await PasswordHasher(cost: 4).hash(password),
+            isPlatformAdmin: false,
+            createdAt: .now()
         )
-        let ada = try #require(try await store.identity.findUser(email: "ada@example.com"))
+        try await store.identity.createUser(
+            ada,
+            memberships: [
+                Membership(userID: ada.id, tenantID: ids[0], role: .admin),
+                Membership(userID: ada.id, tenantID: ids[1], role: .viewer),
+            ],
+            event: NewEvent(type: "user.created")
+        )
         _ = try await OperatorUsers.create(
             store: store, email: "bob@example.com", name: "Bob", password: password, tenantSlug: "acme", role: .member,
             platformAdmin: false, bcryptCost: 4
         )
-        // A second membership for Ada, in beta, as a viewer.
-        _ = ada
         return (ids[0], ids[1])
     }
 
@@ -79,7 +89,18 @@ import Testing
     @Test(arguments: TestBackend.allCases)
     func passwordSignInGivesATokenThatActsInTheTenant(backend: TestBackend) async throws {
         try await withLiveServer(backend, prepare: Self.seedOnly) { client, _ in
-            let response = try await Self.signIn(client, email: "ADA@example.com")
+            // Ada belongs to two tenants: she must name one.
+            let ambiguous = try await Self.signIn(client, email: "ADA@example.com")
+            #expect(ambiguous.status == .unprocessableContent)
+            let tenants = try await client.request(.get, "/api/v1/tenants").json()
+            let ids = Dictionary(
+                uniqueKeysWithValues: (tenants["tenants"]?.arrayValue ?? []).compactMap { tenant in
+                    tenant["slug"]?.stringValue.flatMap { slug in tenant["id"]?.stringValue.map { (slug, $0) } }
+                }
+            )
+            let acme = try #require(ids["acme"])
+            let beta = try #require(ids["beta"])
+            let response = try await Self.signIn(client, email: "ADA@example.com", tenant: acme)
             #expect(response.status == .ok, "\(response.text)")
             let body = try response.json()
             #expect(body["token_type"] == "Bearer")
@@ -91,8 +112,31 @@ import Testing
             #expect(try events.json()["events"] == .array([]))
             let published = try await client.request(.post, "/api/v1/events", key: token, json: #"{"type":"a.b"}"#)
             #expect(try published.json()["userid"]?.stringValue?.hasPrefix("user:") == true)
-            // Users cannot manage tenants (platform-admin only) nor see other tenants.
+            // Users cannot manage tenants (platform-admin only).
             #expect(try await client.request(.get, "/api/v1/tenants", key: token).status == .forbidden)
+            // x-org-id switches to another tenant Ada belongs to, with her role there (viewer).
+            _ = try await client.request(
+                .post, "/api/v1/events", json: #"{"type":"beta.news"}"#, headers: [.tenantID: beta])
+            let inBeta = try await client.request(.get, "/api/v1/events", key: token, headers: [.orgID: beta])
+            #expect(inBeta.status == .ok)
+            #expect(inBeta.text.contains("beta.news"))
+            #expect(!(try await client.request(.get, "/api/v1/events", key: token).text.contains("beta.news")))
+            let betaPublish = try await client.request(
+                .post,
+                "/api/v1/events",
+                key: token,
+                json: #"{"type":"a.b"}"#,
+                headers: [.orgID: beta]
+            )
+            #expect(betaPublish.status == .forbidden)
+            // A tenant she does not belong to does not exist for her.
+            let elsewhere = try await client.request(
+                .get,
+                "/api/v1/events",
+                key: token,
+                headers: [.tenantID: UUID().uuidString.lowercased()]
+            )
+            #expect(elsewhere.status == .notFound)
 
             #expect(
                 try await Self.signIn(client, email: "ada@example.com", password: "wrong password!!").status
@@ -235,6 +279,10 @@ import Testing
         )
         .replacingOccurrences(of: "=", with: "")
     }
+}
+
+extension HTTPField.Name {
+    static let orgID = Self("x-org-id")!
 }
 
 /// Carries the seeded tenant ids from the `prepare` closure into the test body.
