@@ -145,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["AgentplaneTesting"],
+            dependencies: ["AgentplaneEngine", "AgentplaneTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

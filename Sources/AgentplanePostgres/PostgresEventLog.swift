@@ -21,6 +21,16 @@ struct PostgresEventLog: EventLog {
         }
     }
 
+    func publish(_ record: ChangeRecord) async throws -> [Event] {
+        try await PostgresErrors.translating {
+            try await client.withTenantTransaction(.tenant(record.audit.tenantID), logger: logger) { connection in
+                try await PostgresAuditLogStore.insert(record.audit, on: connection, logger: logger)
+                return try await Self.append(
+                    record.events, tenant: record.audit.tenantID, on: connection, logger: logger)
+            }
+        }
+    }
+
     func list(tenant: TenantID, query: EventQuery) async throws -> [Event] {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in

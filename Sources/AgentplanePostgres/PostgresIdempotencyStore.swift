@@ -83,6 +83,26 @@ struct PostgresIdempotencyStore: IdempotencyStore {
         }
     }
 
+    func purgeExpired(now: Timestamp, limit: Int) async throws -> Int {
+        try await PostgresErrors.translating {
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                var purged = 0
+                for try await _ in try await connection.query(
+                    """
+                    DELETE FROM idempotency_keys WHERE ctid IN (
+                        SELECT ctid FROM idempotency_keys WHERE expires_at <= ap_ts(\(now.microsecondsSinceEpoch))
+                        LIMIT \(limit))
+                    RETURNING key
+                    """,
+                    logger: logger
+                ) {
+                    purged += 1
+                }
+                return purged
+            }
+        }
+    }
+
     static func record(_ row: PostgresRandomAccessRow) throws -> IdempotencyRecord {
         var response: StoredResponse?
         if let status = try row["status"].decode(Int?.self) {

@@ -13,6 +13,15 @@ struct SQLiteEventLog: EventLog {
         }
     }
 
+    func publish(_ record: ChangeRecord) async throws -> [Event] {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                try SQLiteAuditLogStore.insert(record.audit, in: db)
+                return try Self.append(record.events, tenant: record.audit.tenantID, in: db)
+            }
+        }
+    }
+
     func list(tenant: TenantID, query: EventQuery) async throws -> [Event] {
         try await SQLiteErrors.translating {
             try await pool.read { db in

@@ -69,6 +69,21 @@ struct SQLiteIdempotencyStore: IdempotencyStore {
         }
     }
 
+    func purgeExpired(now: Timestamp, limit: Int) async throws -> Int {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM idempotency_keys WHERE (tenant_id, principal_id, key) IN (
+                            SELECT tenant_id, principal_id, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)
+                        """,
+                    arguments: [now.microsecondsSinceEpoch, limit]
+                )
+                return db.changesCount
+            }
+        }
+    }
+
     static func record(_ row: Row) throws -> IdempotencyRecord {
         var response: StoredResponse?
         if let status = row["status"] as Int? {

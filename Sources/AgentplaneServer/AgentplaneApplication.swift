@@ -48,7 +48,10 @@ public enum AgentplaneApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "agentplane"
             ),
-            services: [store, DatabaseMonitor(store: store, logger: logger)],
+            services: [
+                store, DatabaseMonitor(store: store, logger: logger),
+                IdempotencyKeySweeper(store: store, logger: logger),
+            ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice(

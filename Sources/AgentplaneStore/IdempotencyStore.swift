@@ -61,4 +61,6 @@ public protocol IdempotencyStore: Sendable {
     func complete(_ scope: IdempotencyScope, response: StoredResponse) async throws
     /// Gives up a claim whose request failed, so a retry can run it.
     func release(_ scope: IdempotencyScope) async throws
+    /// Deletes records that expired before `now` (at most `limit`); returns how many.
+    func purgeExpired(now: Timestamp, limit: Int) async throws -> Int
 }
