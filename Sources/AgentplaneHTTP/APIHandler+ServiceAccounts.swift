@@ -46,28 +46,27 @@ extension APIHandler {
             resourceType: "service_account",
             resourceID: account.id.lowercasedString
         )
-        try await auditing.run(subject) {
-            do {
-                try await store.serviceAccounts.create(
-                    account,
-                    record: auditing.record(
-                        subject,
-                        status: 201,
-                        events: [
-                            Self.accountEvent("service_account.created", account, context: auditing.eventContext())
-                        ]
-                    )
+        do {
+            try await store.serviceAccounts.create(
+                account,
+                record: auditing.record(
+                    subject,
+                    status: 201,
+                    events: [
+                        Self.accountEvent("service_account.created", account, context: auditing.eventContext())
+                    ]
                 )
-            } catch let error as StoreError
-                where error.kind == .uniqueViolation(constraint: "service_accounts_tenant_id_name")
-            {
-                throw AgentplaneError(
-                    .conflict,
-                    "A service account named `\(account.name)` already exists in this tenant.",
-                    fieldErrors: [FieldError(pointer: "/name", message: "is taken")]
-                )
-            }
+            )
+        } catch let error as StoreError
+            where error.kind == .uniqueViolation(constraint: "service_accounts_tenant_id_name")
+        {
+            throw AgentplaneError(
+                .conflict,
+                "A service account named `\(account.name)` already exists in this tenant.",
+                fieldErrors: [FieldError(pointer: "/name", message: "is taken")]
+            )
         }
+
         return .created(.init(body: .json(.init(account))))
     }
 
@@ -90,18 +89,17 @@ extension APIHandler {
             resourceType: "service_account",
             resourceID: account.id.lowercasedString
         )
-        try await auditing.run(subject) {
-            try await store.serviceAccounts.delete(
-                tenant: tenant,
-                id: account.id,
-                at: .now(),
-                record: auditing.record(
-                    subject,
-                    status: 204,
-                    events: [Self.accountEvent("service_account.deleted", account, context: auditing.eventContext())]
-                )
+        try await store.serviceAccounts.delete(
+            tenant: tenant,
+            id: account.id,
+            at: .now(),
+            record: auditing.record(
+                subject,
+                status: 204,
+                events: [Self.accountEvent("service_account.deleted", account, context: auditing.eventContext())]
             )
-        }
+        )
+
         return .noContent(.init())
     }
 
@@ -153,17 +151,16 @@ extension APIHandler {
             resourceType: "api_key",
             resourceID: key.id.lowercasedString
         )
-        try await auditing.run(subject) {
-            try await store.serviceAccounts.createKey(
-                key,
-                record: auditing.record(
-                    subject,
-                    status: 201,
-                    events: [Self.keyEvent("api_key.created", key, context: auditing.eventContext())],
-                    details: .object(["prefix": .string(key.prefix)])
-                )
+        try await store.serviceAccounts.createKey(
+            key,
+            record: auditing.record(
+                subject,
+                status: 201,
+                events: [Self.keyEvent("api_key.created", key, context: auditing.eventContext())],
+                details: .object(["prefix": .string(key.prefix)])
             )
-        }
+        )
+
         return .created(.init(body: .json(.init(key: token.text, apiKey: .init(key)))))
     }
 
@@ -181,29 +178,28 @@ extension APIHandler {
             resourceType: "api_key",
             resourceID: keyID.lowercasedString
         )
-        try await auditing.run(subject) {
-            try await store.serviceAccounts.revokeKey(
-                tenant: tenant,
-                account: account.id,
-                key: keyID,
-                at: .now(),
-                record: auditing.record(
-                    subject,
-                    status: 204,
-                    events: [
-                        NewEvent(
-                            type: "api_key.revoked",
-                            subject: "api_keys/\(keyID.lowercasedString)",
-                            data: .object([
-                                "key_id": .string(keyID.lowercasedString),
-                                "service_account_id": .string(account.id.lowercasedString),
-                            ]),
-                            context: auditing.eventContext()
-                        )
-                    ]
-                )
+        try await store.serviceAccounts.revokeKey(
+            tenant: tenant,
+            account: account.id,
+            key: keyID,
+            at: .now(),
+            record: auditing.record(
+                subject,
+                status: 204,
+                events: [
+                    NewEvent(
+                        type: "api_key.revoked",
+                        subject: "api_keys/\(keyID.lowercasedString)",
+                        data: .object([
+                            "key_id": .string(keyID.lowercasedString),
+                            "service_account_id": .string(account.id.lowercasedString),
+                        ]),
+                        context: auditing.eventContext()
+                    )
+                ]
             )
-        }
+        )
+
         return .noContent(.init())
     }
 

@@ -47,24 +47,23 @@ extension APIHandler {
             resourceType: "tenant",
             resourceID: tenant.id.description
         )
-        try await auditing.run(subject) {
-            do {
-                try await store.tenants.create(
-                    tenant,
-                    record: auditing.record(
-                        subject,
-                        status: 201,
-                        events: [Self.tenantEvent("tenant.created", tenant, context: auditing.eventContext())]
-                    )
+        do {
+            try await store.tenants.create(
+                tenant,
+                record: auditing.record(
+                    subject,
+                    status: 201,
+                    events: [Self.tenantEvent("tenant.created", tenant, context: auditing.eventContext())]
                 )
-            } catch let error as StoreError where error.kind == .uniqueViolation(constraint: "tenants_slug") {
-                throw AgentplaneError(
-                    .conflict,
-                    "A tenant with the slug `\(tenant.slug)` already exists.",
-                    fieldErrors: [FieldError(pointer: "/slug", message: "is taken")]
-                )
-            }
+            )
+        } catch let error as StoreError where error.kind == .uniqueViolation(constraint: "tenants_slug") {
+            throw AgentplaneError(
+                .conflict,
+                "A tenant with the slug `\(tenant.slug)` already exists.",
+                fieldErrors: [FieldError(pointer: "/slug", message: "is taken")]
+            )
         }
+
         return .created(.init(headers: .init(eTag: Self.etag(tenant)), body: .json(.init(tenant))))
     }
 
@@ -94,25 +93,25 @@ extension APIHandler {
             resourceType: "tenant",
             resourceID: current.id.description
         )
-        let saved = try await auditing.run(subject) {
-            do {
-                return try await store.tenants.update(
-                    updated,
-                    expectedVersion: expected,
-                    record: auditing.record(
-                        subject,
-                        status: 200,
-                        events: [Self.tenantEvent("tenant.updated", updated, context: auditing.eventContext())]
-                    )
+        let saved: Tenant
+        do {
+            saved = try await store.tenants.update(
+                updated,
+                expectedVersion: expected,
+                record: auditing.record(
+                    subject,
+                    status: 200,
+                    events: [Self.tenantEvent("tenant.updated", updated, context: auditing.eventContext())]
                 )
-            } catch let error as StoreError where error.kind == .staleVersion {
-                throw AgentplaneError(
-                    .preconditionFailed,
-                    "The tenant changed since version \(expected); read it again and retry.",
-                    details: ["current_etag": .string(Self.etag(current))]
-                )
-            }
+            )
+        } catch let error as StoreError where error.kind == .staleVersion {
+            throw AgentplaneError(
+                .preconditionFailed,
+                "The tenant changed since version \(expected); read it again and retry.",
+                details: ["current_etag": .string(Self.etag(current))]
+            )
         }
+
         return .ok(.init(headers: .init(eTag: Self.etag(saved)), body: .json(.init(saved))))
     }
 
@@ -127,17 +126,16 @@ extension APIHandler {
             resourceType: "tenant",
             resourceID: tenant.id.description
         )
-        try await auditing.run(subject) {
-            try await store.tenants.delete(
-                id: tenant.id,
-                at: .now(),
-                record: auditing.record(
-                    subject,
-                    status: 204,
-                    events: [Self.tenantEvent("tenant.deleted", tenant, context: auditing.eventContext())]
-                )
+        try await store.tenants.delete(
+            id: tenant.id,
+            at: .now(),
+            record: auditing.record(
+                subject,
+                status: 204,
+                events: [Self.tenantEvent("tenant.deleted", tenant, context: auditing.eventContext())]
             )
-        }
+        )
+
         return .noContent(.init())
     }
 

@@ -132,12 +132,11 @@ struct APIHandler: APIProtocol {
             resourceType: "event",
             resourceID: event.id
         )
-        let stored = try await auditing.run(subject) {
-            try EventValidation.validatePublished(event)
-            return try await store.events.publish(
-                auditing.record(subject, status: 201, events: [event], details: .object(["type": .string(event.type)]))
-            )
-        }
+        try EventValidation.validatePublished(event)
+        let stored = try await store.events.publish(
+            auditing.record(subject, status: 201, events: [event], details: .object(["type": .string(event.type)]))
+        )
+
         return .created(.init(body: .json(.init(stored[0]))))
     }
 

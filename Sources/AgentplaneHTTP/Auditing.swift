@@ -29,24 +29,6 @@ struct Auditing: Sendable {
         )
     }
 
-    /// Runs a mutation; when it fails, records the failure in the audit log (its own transaction
-    /// rolled back) and rethrows.
-    func run<T: Sendable>(_ subject: Subject, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch {
-            let status = ErrorMapping.clientError(for: error).error.code.status
-            let failure = entry(
-                subject,
-                outcome: .failure,
-                status: status,
-                details: .object(["code": .string(ErrorMapping.clientError(for: error).error.code.rawValue)])
-            )
-            try? await store.auditLog.append(failure)
-            throw error
-        }
-    }
-
     private func entry(_ subject: Subject, outcome: AuditOutcome, status: Int, details: JSONValue) -> AuditEntry {
         let scope = RequestScope.current
         return AuditEntry(

@@ -18,6 +18,8 @@ enum ErrorMapping {
             return (mapped, mapped.code.status >= 500)
         case let error as ServerError:
             return serverError(error)
+        case let error as AuditWriteFailed:
+            return (error.original, true)
         case let error as DecodingError:
             return (decodingError(error, location: .body), false)
         case let error as HTTPError:
@@ -33,7 +35,7 @@ enum ErrorMapping {
 
     private static func serverError(_ error: ServerError) -> (error: AgentplaneError, isInternal: Bool) {
         switch error.underlyingError {
-        case is AgentplaneError, is StoreError, is any HTTPResponseError:
+        case is AgentplaneError, is StoreError, is any HTTPResponseError, is AuditWriteFailed:
             return clientError(for: error.underlyingError)
         case let decoding as DecodingError:
             // Parameters are decoded by the URI coder, bodies by JSONDecoder: a coding path whose first

@@ -66,7 +66,10 @@ package enum HTTPRouter {
                     dateTranscoder: MicrosecondDateTranscoder(),
                     jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]
                 ),
-                middlewares: [AuthorizationMiddleware(policy: AccessPolicy(document: contract.document))]
+                middlewares: [
+                    AuditFailureMiddleware(store: store),
+                    AuthorizationMiddleware(policy: AccessPolicy(document: contract.document)),
+                ]
             )
         return router
     }

@@ -173,12 +173,18 @@ import Testing
             )
             _ = try await client.request(
                 .post, "/api/v1/service-accounts", key: acme.adminKey, json: #"{"name":"bot"}"#)
+            // Refusals are audited too: a validation failure and a missing scope.
+            _ = try await client.request(.post, "/api/v1/service-accounts", key: acme.adminKey, json: #"{"name":""}"#)
+            _ = try await client.request(
+                .post, "/api/v1/tenants", key: acme.adminKey, json: #"{"slug":"x1","name":"x"}"#)
             let log = try await client.request(.get, "/api/v1/audit-log", key: acme.adminKey)
             #expect(log.status == .ok)
             let entries = try #require(try log.json()["entries"]?.arrayValue)
             let operations = entries.compactMap { $0["operation"]?.stringValue }
-            #expect(operations.filter { $0 == "createServiceAccount" }.count == 3)
-            let failure = try #require(entries.first { $0["outcome"] == "failure" })
+            #expect(operations.filter { $0 == "createServiceAccount" }.count == 4)
+            let refusals = entries.filter { $0["outcome"] == "failure" }.compactMap { $0["status"] }
+            #expect(Set(refusals) == [.int(409), .int(422), .int(403)])
+            let failure = try #require(entries.first { $0["outcome"] == "failure" && $0["status"] == .int(409) })
             #expect(failure["status"] == .int(409))
             #expect(failure["details"]?["code"] == "CONFLICT")
             let audited = try #require(entries.first { $0["request_id"] == "audit-1" })
@@ -189,7 +195,7 @@ import Testing
             let other = try await TenantFixture.make(client, slug: "other")
             let otherLog = try await client.request(.get, "/api/v1/audit-log", key: other.adminKey).json()
             #expect(otherLog["entries"]?.arrayValue?.allSatisfy { $0["tenant_id"] == .string(other.id) } == true)
-            let all = try await client.request(.get, "/api/v1/audit-log?operation=createTenant").json()
+            let all = try await client.request(.get, "/api/v1/audit-log?operation=createTenant&outcome=success").json()
             #expect(all["entries"]?.arrayValue?.count == 2)
             // Secrets never reach the audit log.
             let text = try await client.request(.get, "/api/v1/audit-log?limit=1000").text
