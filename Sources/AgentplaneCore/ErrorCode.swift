@@ -15,6 +15,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case payloadTooLarge = "PAYLOAD_TOO_LARGE"
     case rateLimited = "RATE_LIMITED"
     case conflict = "CONFLICT"
+    case illegalTransition = "ILLEGAL_TRANSITION"
     case eventIDConflict = "EVENT_ID_CONFLICT"
     case idempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS"
     case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
@@ -33,7 +34,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .preconditionFailed: 412
         case .methodNotAllowed: 405
         case .notAcceptable: 406
-        case .conflict, .eventIDConflict, .idempotencyInProgress: 409
+        case .conflict, .eventIDConflict, .idempotencyInProgress, .illegalTransition: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
         case .rateLimited: 429
@@ -61,6 +62,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .payloadTooLarge: "Payload too large"
         case .rateLimited: "Too many requests"
         case .conflict: "Conflict"
+        case .illegalTransition: "Illegal status transition"
         case .eventIDConflict: "Event id already used"
         case .idempotencyInProgress: "Request with this Idempotency-Key in progress"
         case .idempotencyKeyReused: "Idempotency-Key reused with a different request"

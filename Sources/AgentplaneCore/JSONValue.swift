@@ -68,3 +68,8 @@ extension JSONValue {
         return nil
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral {
+    /// A string value from a literal.
+    public init(stringLiteral value: String) { self = .string(value) }
+}
