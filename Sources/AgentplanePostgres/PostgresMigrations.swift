@@ -265,5 +265,40 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 6,
+            name: "agent_catalog",
+            statements: [
+                """
+                CREATE TABLE agents (
+                    id uuid NOT NULL,
+                    type text NOT NULL,
+                    name text NOT NULL,
+                    description text NOT NULL,
+                    category text NOT NULL,
+                    default_config jsonb NOT NULL,
+                    content jsonb NOT NULL,
+                    activation_code text,
+                    rate bigint NOT NULL,
+                    is_active boolean NOT NULL,
+                    version bigint NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    deleted_at timestamptz,
+                    CONSTRAINT agents_id PRIMARY KEY (id)
+                )
+                """,
+                "CREATE UNIQUE INDEX agents_type ON agents (type) WHERE deleted_at IS NULL",
+                "CREATE UNIQUE INDEX agents_activation_code ON agents (activation_code) WHERE deleted_at IS NULL",
+                """
+                CREATE TABLE agent_versions (
+                    agent_id uuid NOT NULL,
+                    version bigint NOT NULL,
+                    snapshot jsonb NOT NULL,
+                    CONSTRAINT agent_versions_agent_id_version PRIMARY KEY (agent_id, version)
+                )
+                """,
+            ]
+        ),
     ]
 }

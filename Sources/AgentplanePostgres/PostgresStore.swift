@@ -23,6 +23,7 @@ public final class PostgresStore: Store {
     public var auditLog: any AuditLogStore { PostgresAuditLogStore(client: client, logger: logger) }
     public var idempotency: any IdempotencyStore { PostgresIdempotencyStore(client: client, logger: logger) }
     public var identity: any IdentityStore { PostgresIdentityStore(client: client, logger: logger) }
+    public var agents: any AgentStore { PostgresAgentStore(client: client, logger: logger) }
 
     /// Creates the store; nothing connects until `run()` is running.
     public init(configuration: PostgresConfiguration, logger: Logger) {

@@ -195,5 +195,39 @@ enum SQLiteMigrations {
                 "CREATE TABLE platform_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
             ]
         ),
+        Migration(
+            version: 6,
+            name: "agent_catalog",
+            statements: [
+                """
+                CREATE TABLE agents (
+                    id TEXT PRIMARY KEY,
+                    type TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    default_config TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    activation_code TEXT,
+                    rate INTEGER NOT NULL,
+                    is_active INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted_at INTEGER
+                )
+                """,
+                "CREATE UNIQUE INDEX agents_type ON agents (type) WHERE deleted_at IS NULL",
+                "CREATE UNIQUE INDEX agents_activation_code ON agents (activation_code) WHERE deleted_at IS NULL",
+                """
+                CREATE TABLE agent_versions (
+                    agent_id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    snapshot TEXT NOT NULL,
+                    PRIMARY KEY (agent_id, version)
+                ) WITHOUT ROWID
+                """,
+            ]
+        ),
     ]
 }

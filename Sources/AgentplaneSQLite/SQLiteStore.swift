@@ -28,6 +28,7 @@ public final class SQLiteStore: Store {
     public var auditLog: any AuditLogStore { SQLiteAuditLogStore(pool: pool) }
     public var idempotency: any IdempotencyStore { SQLiteIdempotencyStore(pool: pool) }
     public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
+    public var agents: any AgentStore { SQLiteAgentStore(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.
     ///

@@ -21,6 +21,8 @@ public protocol Store: Service {
     var idempotency: any IdempotencyStore { get }
     /// Users, memberships, refresh tokens.
     var identity: any IdentityStore { get }
+    /// The agent catalog.
+    var agents: any AgentStore { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.

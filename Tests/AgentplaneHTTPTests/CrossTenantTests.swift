@@ -14,8 +14,17 @@ import Testing
             let a = try await TenantFixture.make(client, slug: "tenant-a")
             let b = try await TenantFixture.make(client, slug: "tenant-b")
             _ = try await client.request(.post, "/api/v1/events", key: b.adminKey, json: #"{"type":"secret.b"}"#)
+            // A catalog agent hidden from tenants (inactive): platform-owned, not B's, but A must not see it.
+            let hidden = try await client.request(
+                .post,
+                "/api/v1/agents",
+                json: #"{"type":"hidden","name":"Hidden","category":"x","is_active":false}"#
+            )
+            let hiddenAgent = try #require(try hidden.json()["id"]?.stringValue)
             // The ids of B's resources, by path parameter name.
-            let bResources = ["tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID]
+            let bResources = [
+                "tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID, "agent_id": hiddenAgent,
+            ]
             let document = try await client.request(.get, "/openapi.json", key: nil).json()
             var checked = 0
             for (path, item) in try #require(document["paths"]?.objectValue) where path.hasPrefix("/api/v1/") {
