@@ -10,6 +10,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case notFound = "NOT_FOUND"
     case tenantSuspended = "TENANT_SUSPENDED"
     case insufficientScope = "INSUFFICIENT_SCOPE"
+    case quotaExceeded = "QUOTA_EXCEEDED"
+    case agentUnavailable = "AGENT_UNAVAILABLE"
     case preconditionFailed = "PRECONDITION_FAILED"
     case methodNotAllowed = "METHOD_NOT_ALLOWED"
     case payloadTooLarge = "PAYLOAD_TOO_LARGE"
@@ -29,7 +31,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         switch self {
         case .malformedJSON, .badRequest: 400
         case .unauthenticated: 401
-        case .forbidden, .tenantSuspended, .insufficientScope: 403
+        case .forbidden, .tenantSuspended, .insufficientScope, .quotaExceeded: 403
         case .routeNotFound, .notFound: 404
         case .preconditionFailed: 412
         case .methodNotAllowed: 405
@@ -38,7 +40,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
         case .rateLimited: 429
-        case .validationFailed, .reservedEventType, .idempotencyKeyReused: 422
+        case .validationFailed, .reservedEventType, .idempotencyKeyReused, .agentUnavailable: 422
         case .internalError: 500
         case .databaseUnavailable: 503
         }
@@ -57,6 +59,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .notFound: "Resource not found"
         case .tenantSuspended: "Tenant suspended"
         case .insufficientScope: "Insufficient scope"
+        case .quotaExceeded: "Quota exceeded"
+        case .agentUnavailable: "Agent unavailable"
         case .preconditionFailed: "Precondition failed"
         case .methodNotAllowed: "Method not allowed"
         case .payloadTooLarge: "Payload too large"

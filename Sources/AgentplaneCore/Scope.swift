@@ -3,6 +3,8 @@ public enum Scope {
     /// Every scope a key may be granted, with what it allows.
     public static let catalogue: [(scope: String, allows: String)] = [
         ("agents:read", "read the agent catalog (active agents; platform admins see all)"),
+        ("instances:read", "read the tenant's instances"),
+        ("instances:write", "create, change, start, stop and delete the tenant's instances"),
         ("events:read", "read the tenant's event log"),
         ("events:publish", "publish events to the tenant's log"),
         ("service_accounts:read", "list service accounts and their keys (prefixes only)"),

@@ -165,6 +165,7 @@ extension APIHandler {
         let errors = AgentValidation.errors(next)
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
         let expected = try ifMatch.map { try Self.version(fromETag: $0) } ?? current.version
+        next.version = expected + 1  // events name the version the change creates
         var events = [Self.agentEvent("agent.updated", next, context: auditing.eventContext())]
         if next.activationCode != current.activationCode {
             events.append(Self.agentEvent("agent.activation_code_changed", next, context: auditing.eventContext()))

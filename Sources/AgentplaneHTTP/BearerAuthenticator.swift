@@ -1,5 +1,6 @@
 import AgentplaneCore
 import AgentplaneStore
+import Crypto
 import Foundation
 
 /// Turns `Authorization: Bearer …` into a principal: an API key (`ap_…`) or an access token (a JWT of
@@ -24,6 +25,18 @@ struct BearerAuthenticator: Sendable {
         return try await user(from: credential, tenantHeader: tenantHeader)
     }
 
+    static func stableID(for subject: String) -> UUID {
+        var bytes = Array(SHA256.hash(data: Data(subject.utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            )
+        )
+    }
+
     private func user(from token: String, tenantHeader: String?) async throws -> Principal {
         let invalid = AgentplaneError(.unauthenticated, "The access token is invalid or expired.")
         let (claims, external) = try await tokens.verify(token)
@@ -32,7 +45,9 @@ struct BearerAuthenticator: Sendable {
             !(external && role == .platformAdmin)
         else { throw invalid }
         var principal = Principal(
-            id: UUID(uuidString: claims.sub.value) ?? UUIDv7.make(),
+            // A provider's `sub` need not be a UUID: derive a stable one, so per-credential limits and
+            // idempotency keys follow the same user across requests.
+            id: UUID(uuidString: claims.sub.value) ?? Self.stableID(for: claims.sub.value),
             tenantID: tenantID,
             role: role,
             scopes: (claims.scopes ?? Scope.ceiling(for: role).sorted()).filter {

@@ -59,6 +59,12 @@ extension StoreError {
             AgentplaneError(.eventIDConflict, "An event with this id already exists for the tenant.")
         case .uniqueViolation:
             AgentplaneError(.conflict, "A resource with the same unique value already exists.")
+        case .quotaExceeded(let limit):
+            AgentplaneError(
+                .quotaExceeded,
+                "The tenant's quota of \(limit) is used up.",
+                details: ["limit": .int(Int64(limit))]
+            )
         case .staleVersion:
             AgentplaneError(.preconditionFailed, "The resource changed since it was read; read it again and retry.")
         case .notFound:

@@ -27,6 +27,11 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
                 for: error, path: request.uri.path, scope: scope, logger: logger)
         }
         response.headers[.xRequestID] = scope.requestID
+        if request.uri.path == "/api/v1/auth/token" {
+            // RFC 6749 §5.1: token responses must not be cached.
+            response.headers[.cacheControl] = "no-store"
+            response.headers[HTTPField.Name("Pragma")!] = "no-cache"
+        }
         // The generated code percent-encodes header values; an ETag needs its quotes as they are.
         if let etag = response.headers[.eTag], etag.contains("%") {
             response.headers[.eTag] = etag.removingPercentEncoding

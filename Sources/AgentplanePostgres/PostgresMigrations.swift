@@ -300,5 +300,52 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 7,
+            name: "instances_knowledge_bases",
+            statements: [
+                """
+                CREATE TABLE instances (
+                    id uuid NOT NULL,
+                    tenant_id uuid NOT NULL,
+                    agent_id uuid NOT NULL,
+                    owner_user_id text NOT NULL,
+                    project_id text,
+                    name text NOT NULL,
+                    user_config jsonb NOT NULL,
+                    config jsonb NOT NULL,
+                    pipeline_config jsonb NOT NULL,
+                    status text NOT NULL,
+                    version bigint NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    CONSTRAINT instances_id PRIMARY KEY (id)
+                )
+                """,
+                "CREATE INDEX instances_tenant_id_id ON instances (tenant_id, id)",
+                """
+                CREATE TABLE knowledge_bases (
+                    id uuid NOT NULL,
+                    tenant_id uuid NOT NULL,
+                    instance_id uuid NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    CONSTRAINT knowledge_bases_id PRIMARY KEY (id)
+                )
+                """,
+                "CREATE UNIQUE INDEX knowledge_bases_instance_id ON knowledge_bases (instance_id)",
+                "ALTER TABLE instances ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE instances FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY instances_tenant_isolation ON instances
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+                "ALTER TABLE knowledge_bases ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE knowledge_bases FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY knowledge_bases_tenant_isolation ON knowledge_bases
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+            ]
+        ),
     ]
 }

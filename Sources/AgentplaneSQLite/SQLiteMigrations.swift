@@ -229,5 +229,38 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 7,
+            name: "instances_knowledge_bases",
+            statements: [
+                """
+                CREATE TABLE instances (
+                    id TEXT PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    agent_id TEXT NOT NULL,
+                    owner_user_id TEXT NOT NULL,
+                    project_id TEXT,
+                    name TEXT NOT NULL,
+                    user_config TEXT NOT NULL,
+                    config TEXT NOT NULL,
+                    pipeline_config TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX instances_tenant_id_id ON instances (tenant_id, id)",
+                """
+                CREATE TABLE knowledge_bases (
+                    id TEXT PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    instance_id TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX knowledge_bases_instance_id ON knowledge_bases (instance_id)",
+            ]
+        ),
     ]
 }

@@ -29,6 +29,7 @@ public final class SQLiteStore: Store {
     public var idempotency: any IdempotencyStore { SQLiteIdempotencyStore(pool: pool) }
     public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
     public var agents: any AgentStore { SQLiteAgentStore(pool: pool) }
+    public var instances: any InstanceStore { SQLiteInstanceStore(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.
     ///

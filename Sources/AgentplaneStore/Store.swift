@@ -23,6 +23,8 @@ public protocol Store: Service {
     var identity: any IdentityStore { get }
     /// The agent catalog.
     var agents: any AgentStore { get }
+    /// Instances and their knowledge bases.
+    var instances: any InstanceStore { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.

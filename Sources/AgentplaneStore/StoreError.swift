@@ -10,6 +10,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugS
         case notFound
         /// The row changed since the caller read it (optimistic concurrency).
         case staleVersion
+        /// A count quota would be exceeded; `limit` is the quota.
+        case quotaExceeded(limit: Int)
         /// The database cannot be reached or refused the connection.
         case unavailable
         /// A concurrent transaction made this one fail; retrying may succeed.

@@ -21,8 +21,22 @@ import Testing
                 json: #"{"type":"hidden","name":"Hidden","category":"x","is_active":false}"#
             )
             let hiddenAgent = try #require(try hidden.json()["id"]?.stringValue)
+            let active = try await client.request(
+                .post,
+                "/api/v1/agents",
+                json: #"{"type":"visible","name":"Visible","category":"x"}"#
+            )
+            let activeAgent = try #require(try active.json()["id"]?.stringValue)
+            let instance = try await client.request(
+                .post,
+                "/api/v1/instances",
+                key: b.adminKey,
+                json: #"{"agent_id":"\#(activeAgent)","name":"B's instance"}"#
+            )
+            let bInstance = try #require(try instance.json()["id"]?.stringValue)
             // The ids of B's resources, by path parameter name.
             let bResources = [
+                "instance_id": bInstance,
                 "tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID, "agent_id": hiddenAgent,
             ]
             let document = try await client.request(.get, "/openapi.json", key: nil).json()
@@ -59,7 +73,7 @@ import Testing
                     } else {
                         #expect(response.status.code < 300, "\(id): \(response.status)")
                     }
-                    for secret in [b.id, b.adminAccountID, b.adminKeyID, "secret.b"] {
+                    for secret in [b.id, b.adminAccountID, b.adminKeyID, "secret.b", bInstance, "B's instance"] {
                         #expect(!body.contains(secret), "\(id) leaks \(secret)")
                     }
                     checked += 1

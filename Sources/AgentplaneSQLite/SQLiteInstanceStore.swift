@@ -1,0 +1,169 @@
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+import GRDB
+
+/// Instances on SQLite. The single writer makes the quota check and the insert atomic.
+struct SQLiteInstanceStore: InstanceStore {
+    let pool: DatabasePool
+
+    func create(_ instance: Instance, maxInstances: Int, record: ChangeRecord) async throws {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                let count =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT count(*) FROM instances WHERE tenant_id = ?",
+                        arguments: [instance.tenantID.description]
+                    ) ?? 0
+                guard count < maxInstances else {
+                    throw StoreError(.quotaExceeded(limit: maxInstances), "The tenant's instance quota is used up.")
+                }
+                let encoder = JSONEncoder()
+                try db.execute(
+                    sql: """
+                        INSERT INTO instances (id, tenant_id, agent_id, owner_user_id, project_id, name, user_config,
+                            config, pipeline_config, status, version, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        instance.id.lowercasedString, instance.tenantID.description,
+                        instance.agentID.lowercasedString, instance.ownerUserID, instance.projectID, instance.name,
+                        try encoder.encode(JSONValue.object(instance.userConfig)).utf8String,
+                        try encoder.encode(JSONValue.object(instance.config)).utf8String,
+                        try encoder.encode(instance.pipelineConfig).utf8String, instance.status.rawValue,
+                        instance.version, instance.createdAt.microsecondsSinceEpoch,
+                        instance.updatedAt.microsecondsSinceEpoch,
+                    ]
+                )
+                try db.execute(
+                    sql: "INSERT INTO knowledge_bases (id, tenant_id, instance_id, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [
+                        UUIDv7.make().lowercasedString, instance.tenantID.description, instance.id.lowercasedString,
+                        instance.createdAt.microsecondsSinceEpoch,
+                    ]
+                )
+                try SQLiteChangeRecorder.record(record, in: db)
+            }
+        }
+    }
+
+    func find(tenant: TenantID, id: UUID) async throws -> Instance? {
+        try await SQLiteErrors.translating {
+            try await pool.read { db in
+                try Row.fetchOne(
+                    db,
+                    sql: "SELECT * FROM instances WHERE tenant_id = ? AND id = ?",
+                    arguments: [tenant.description, id.lowercasedString]
+                ).map(Self.instance)
+            }
+        }
+    }
+
+    func list(tenant: TenantID, query: InstanceQuery) async throws -> [Instance] {
+        try await SQLiteErrors.translating {
+            try await pool.read { db in
+                var sql = "SELECT * FROM instances WHERE tenant_id = ? AND id > ?"
+                var arguments: StatementArguments = [tenant.description, query.after?.lowercasedString ?? ""]
+                if let status = query.status {
+                    sql += " AND status = ?"
+                    arguments += [status.rawValue]
+                }
+                if let agent = query.agentID {
+                    sql += " AND agent_id = ?"
+                    arguments += [agent.lowercasedString]
+                }
+                if let project = query.projectID {
+                    sql += " AND project_id = ?"
+                    arguments += [project]
+                }
+                if let owner = query.ownerUserID {
+                    sql += " AND owner_user_id = ?"
+                    arguments += [owner]
+                }
+                sql += " ORDER BY id LIMIT ?"
+                arguments += [query.limit]
+                return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.instance)
+            }
+        }
+    }
+
+    func update(_ instance: Instance, expectedVersion: Int64, from: InstanceStatus, record: ChangeRecord) async throws
+        -> Instance
+    {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                var next = instance
+                next.version = expectedVersion + 1
+                let encoder = JSONEncoder()
+                try db.execute(
+                    sql: """
+                        UPDATE instances SET name = ?, project_id = ?, user_config = ?, config = ?, pipeline_config = ?,
+                            status = ?, version = ?, updated_at = ?
+                        WHERE tenant_id = ? AND id = ? AND version = ? AND status = ?
+                        """,
+                    arguments: [
+                        next.name, next.projectID, try encoder.encode(JSONValue.object(next.userConfig)).utf8String,
+                        try encoder.encode(JSONValue.object(next.config)).utf8String,
+                        try encoder.encode(next.pipelineConfig).utf8String, next.status.rawValue, next.version,
+                        next.updatedAt.microsecondsSinceEpoch, next.tenantID.description, next.id.lowercasedString,
+                        expectedVersion, from.rawValue,
+                    ]
+                )
+                guard db.changesCount == 1 else {
+                    let exists = try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM instances WHERE tenant_id = ? AND id = ?)",
+                        arguments: [next.tenantID.description, next.id.lowercasedString]
+                    )
+                    throw exists == true
+                        ? StoreError(.staleVersion, "The instance changed since it was read.")
+                        : StoreError(.notFound, "No such instance.")
+                }
+                try SQLiteChangeRecorder.record(record, in: db)
+                return next
+            }
+        }
+    }
+
+    func delete(tenant: TenantID, id: UUID, record: ChangeRecord) async throws {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "DELETE FROM instances WHERE tenant_id = ? AND id = ?",
+                    arguments: [tenant.description, id.lowercasedString]
+                )
+                guard db.changesCount == 1 else { throw StoreError(.notFound, "No such instance.") }
+                try db.execute(
+                    sql: "DELETE FROM knowledge_bases WHERE tenant_id = ? AND instance_id = ?",
+                    arguments: [tenant.description, id.lowercasedString]
+                )
+                try SQLiteChangeRecorder.record(record, in: db)
+            }
+        }
+    }
+
+    static func instance(_ row: Row) throws -> Instance {
+        guard let id = UUID(uuidString: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
+            let agent = UUID(uuidString: row["agent_id"]), let status = InstanceStatus(rawValue: row["status"]),
+            let userConfig = JSONValue(parsing: row["user_config"] as String)?.objectValue,
+            let config = JSONValue(parsing: row["config"] as String)?.objectValue,
+            let pipeline = JSONValue(parsing: row["pipeline_config"] as String)
+        else { throw StoreError(.corruptData, "A stored instance could not be decoded.") }
+        return Instance(
+            id: id,
+            tenantID: tenant,
+            agentID: agent,
+            ownerUserID: row["owner_user_id"],
+            projectID: row["project_id"],
+            name: row["name"],
+            userConfig: userConfig,
+            config: config,
+            pipelineConfig: pipeline,
+            status: status,
+            version: row["version"],
+            createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]),
+            updatedAt: Timestamp(microsecondsSinceEpoch: row["updated_at"])
+        )
+    }
+}

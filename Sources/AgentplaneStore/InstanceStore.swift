@@ -1,0 +1,54 @@
+import AgentplaneCore
+import Foundation
+
+/// Which instances to list.
+public struct InstanceQuery: Sendable, Hashable {
+    /// Only after this id (the cursor), ordered by id (creation order).
+    public var after: UUID?
+    /// Page size.
+    public var limit: Int
+    /// Only in this state.
+    public var status: InstanceStatus?
+    /// Only made from this agent.
+    public var agentID: UUID?
+    /// Only in this project.
+    public var projectID: String?
+    /// Only owned by this principal.
+    public var ownerUserID: String?
+
+    /// Creates a query.
+    public init(
+        after: UUID? = nil,
+        limit: Int = 100,
+        status: InstanceStatus? = nil,
+        agentID: UUID? = nil,
+        projectID: String? = nil,
+        ownerUserID: String? = nil
+    ) {
+        self.after = after
+        self.limit = limit
+        self.status = status
+        self.agentID = agentID
+        self.projectID = projectID
+        self.ownerUserID = ownerUserID
+    }
+}
+
+/// Persistence of instances and their knowledge bases.
+public protocol InstanceStore: Sendable {
+    /// Inserts the instance and its knowledge base in one transaction, unless the tenant already
+    /// has `maxInstances` (checked under a lock on the tenant, so concurrent creates cannot exceed it):
+    /// then throws `quotaExceeded`.
+    func create(_ instance: Instance, maxInstances: Int, record: ChangeRecord) async throws
+    /// One instance of the tenant.
+    func find(tenant: TenantID, id: UUID) async throws -> Instance?
+    /// The tenant's instances matching `query`.
+    func list(tenant: TenantID, query: InstanceQuery) async throws -> [Instance]
+    /// Replaces name, configuration and status when the stored version is `expectedVersion` and, for
+    /// a status change, the stored status is `from`. Throws `notFound`, `staleVersion` or
+    /// `illegalTransition`.
+    func update(_ instance: Instance, expectedVersion: Int64, from: InstanceStatus, record: ChangeRecord) async throws
+        -> Instance
+    /// Deletes the instance with its knowledge base; throws `notFound`.
+    func delete(tenant: TenantID, id: UUID, record: ChangeRecord) async throws
+}
