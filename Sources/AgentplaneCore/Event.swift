@@ -107,6 +107,23 @@ public struct NewEvent: Sendable, Hashable {
 
     /// The `source` the event is stored with.
     public func resolvedSource(for tenant: TenantID) -> String { source ?? "/tenants/\(tenant)" }
+
+    /// The events a batch becomes once the log has reserved sequences up to `last` for it.
+    public static func stored(_ events: [NewEvent], tenant: TenantID, lastSequence last: Int64) -> [Event] {
+        events.enumerated().map { offset, new in
+            Event(
+                tenantID: tenant,
+                sequence: last - Int64(events.count) + Int64(offset) + 1,
+                id: new.id,
+                source: new.resolvedSource(for: tenant),
+                type: new.type,
+                subject: new.subject,
+                time: new.time,
+                data: new.data,
+                context: new.context
+            )
+        }
+    }
 }
 
 /// Which events a reader wants, after a sequence it has already seen.

@@ -124,7 +124,7 @@ extension APIHandler {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Digest.sha256Hex(token)
     }
 
     static func refreshRecord(_ token: String, family: UUID, user: UUID, tenant: TenantID) -> RefreshToken {

@@ -15,7 +15,7 @@ package struct APIKeyAuthenticator: Sendable {
     /// The hex SHA-256 of a key: keys are long random secrets, so a fast hash is safe and keeps
     /// verification cheap on every request (passwords, unlike keys, get bcrypt).
     package static func hash(_ token: APIKeyToken) -> String {
-        SHA256.hash(data: Data(token.text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Digest.sha256Hex(token.text)
     }
 
     /// The principal for an `Authorization` header value; throws 401 for anything else.

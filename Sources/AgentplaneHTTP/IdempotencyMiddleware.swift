@@ -88,7 +88,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             hasher.update(data: [0])
         }
         hasher.update(data: Data(buffer: body))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Digest.hex(hasher.finalize())
     }
 
     static var replayedHeaders: [HTTPField.Name] { [.contentType, .eTag, .location] }

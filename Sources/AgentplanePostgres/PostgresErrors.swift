@@ -6,11 +6,7 @@ enum PostgresErrors {
     /// Runs `body`, translating whatever it throws.
     @discardableResult
     static func translating<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch {
-            throw translate(error)
-        }
+        try await StoreError.translating(translate, body)
     }
 
     /// The `StoreError` for a driver error (a `StoreError` passes through unchanged).

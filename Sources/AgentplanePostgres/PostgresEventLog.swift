@@ -90,19 +90,8 @@ struct PostgresEventLog: EventLog {
             last = value
         }
         let encoder = JSONEncoder()
-        var stored: [Event] = []
-        for (offset, new) in events.enumerated() {
-            let event = Event(
-                tenantID: tenant,
-                sequence: last - Int64(events.count) + Int64(offset) + 1,
-                id: new.id,
-                source: new.resolvedSource(for: tenant),
-                type: new.type,
-                subject: new.subject,
-                time: new.time,
-                data: new.data,
-                context: new.context
-            )
+        let stored = NewEvent.stored(events, tenant: tenant, lastSequence: last)
+        for event in stored {
             let data = String(decoding: try encoder.encode(event.data), as: UTF8.self)
             try await connection.query(
                 """
@@ -115,7 +104,6 @@ struct PostgresEventLog: EventLog {
                 """,
                 logger: logger
             )
-            stored.append(event)
         }
         return stored
     }

@@ -70,18 +70,7 @@ struct SQLiteEventLog: EventLog {
         )!
         let recordedAt = Timestamp.now().microsecondsSinceEpoch
         let encoder = JSONEncoder()
-        return try events.enumerated().map { offset, new in
-            let stored = Event(
-                tenantID: tenant,
-                sequence: last - Int64(events.count) + Int64(offset) + 1,
-                id: new.id,
-                source: new.resolvedSource(for: tenant),
-                type: new.type,
-                subject: new.subject,
-                time: new.time,
-                data: new.data,
-                context: new.context
-            )
+        return try NewEvent.stored(events, tenant: tenant, lastSequence: last).map { stored in
             try db.execute(
                 sql: """
                     INSERT INTO events (tenant_id, sequence, id, source, type, subject, time, data_content_type, data,

@@ -41,3 +41,18 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugS
     public var description: String { summary }
     public var debugDescription: String { underlying.isEmpty ? summary : "\(summary) [\(underlying)]" }
 }
+
+extension StoreError {
+    /// Runs `body`, turning whatever it throws into a `StoreError` with the adapter's `translate`.
+    @discardableResult
+    public static func translating<T>(
+        _ translate: (any Error) -> StoreError,
+        _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw translate(error)
+        }
+    }
+}
