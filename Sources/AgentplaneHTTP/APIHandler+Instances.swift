@@ -173,9 +173,10 @@ extension APIHandler {
                 fieldErrors: [FieldError(pointer: "/agent_id", message: "does not exist")])
         }
         guard agent.isActive, agent.deletedAt == nil else {
+            // The same answer as for an unknown agent: tenants may not learn of hidden agents.
             throw AgentplaneError(
                 .agentUnavailable,
-                "The agent is \(agent.deletedAt == nil ? "inactive" : "deleted"); it cannot back new instances.",
+                "No such agent, or it cannot back new instances.",
                 fieldErrors: [FieldError(pointer: "/agent_id", message: "is not available")]
             )
         }

@@ -34,11 +34,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 let operation = (error as? ServerError)?.operationID
             {
                 // The URI decoder does not say which parameter failed: find it from the contract.
-                let names = routes.invalidIntegerParameters(operationID: operation, query: request.uri.queryParameters)
-                if !names.isEmpty {
-                    clientError.detail =
-                        "Query parameter \(names.map { "`\($0)`" }.joined(separator: ", ")) must be an integer."
-                    clientError.fieldErrors = names.map { FieldError(pointer: $0, message: "must be an integer") }
+                let problems = routes.invalidQueryParameters(operationID: operation, query: request.uri.queryParameters)
+                if !problems.isEmpty {
+                    clientError.detail = problems.map { "Query parameter `\($0.pointer)` \($0.message)." }
+                        .joined(separator: " ")
+                    clientError.fieldErrors = problems
                 }
             }
             return Self.problemResponse(

@@ -164,6 +164,10 @@ struct PostgresInstanceStore: InstanceStore {
                     "DELETE FROM knowledge_bases WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(id)",
                     logger: logger
                 )
+                try await connection.query(
+                    "DELETE FROM kb_entries WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(id)",
+                    logger: logger
+                )
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
             }
         }

@@ -347,5 +347,37 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 8,
+            name: "knowledge_base_entries",
+            statements: [
+                """
+                CREATE TABLE kb_entries (
+                    id uuid NOT NULL,
+                    tenant_id uuid NOT NULL,
+                    instance_id uuid NOT NULL,
+                    content text NOT NULL,
+                    data_type text NOT NULL,
+                    lang_hint text NOT NULL,
+                    status text NOT NULL,
+                    failure_reason text,
+                    metadata jsonb NOT NULL,
+                    version bigint NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    search_vector tsvector,
+                    CONSTRAINT kb_entries_id PRIMARY KEY (id)
+                )
+                """,
+                "CREATE INDEX kb_entries_tenant_id_instance_id_id ON kb_entries (tenant_id, instance_id, id)",
+                "CREATE INDEX kb_entries_search_vector ON kb_entries USING gin (search_vector)",
+                "ALTER TABLE kb_entries ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE kb_entries FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY kb_entries_tenant_isolation ON kb_entries
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+            ]
+        ),
     ]
 }

@@ -25,6 +25,7 @@ public final class PostgresStore: Store {
     public var identity: any IdentityStore { PostgresIdentityStore(client: client, logger: logger) }
     public var agents: any AgentStore { PostgresAgentStore(client: client, logger: logger) }
     public var instances: any InstanceStore { PostgresInstanceStore(client: client, logger: logger) }
+    public var knowledgeBase: any KnowledgeBaseStore { PostgresKnowledgeBaseStore(client: client, logger: logger) }
 
     /// Creates the store; nothing connects until `run()` is running.
     public init(configuration: PostgresConfiguration, logger: Logger) {

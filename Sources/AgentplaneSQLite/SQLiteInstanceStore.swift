@@ -138,6 +138,14 @@ struct SQLiteInstanceStore: InstanceStore {
                     sql: "DELETE FROM knowledge_bases WHERE tenant_id = ? AND instance_id = ?",
                     arguments: [tenant.description, id.lowercasedString]
                 )
+                try db.execute(
+                    sql: "DELETE FROM kb_entries WHERE tenant_id = ? AND instance_id = ?",
+                    arguments: [tenant.description, id.lowercasedString]
+                )
+                try db.execute(
+                    sql: "DELETE FROM kb_entries_fts WHERE tenant_id = ? AND instance_id = ?",
+                    arguments: [tenant.description, id.lowercasedString]
+                )
                 try SQLiteChangeRecorder.record(record, in: db)
             }
         }

@@ -262,5 +262,34 @@ enum SQLiteMigrations {
                 "CREATE UNIQUE INDEX knowledge_bases_instance_id ON knowledge_bases (instance_id)",
             ]
         ),
+        Migration(
+            version: 8,
+            name: "knowledge_base_entries",
+            statements: [
+                """
+                CREATE TABLE kb_entries (
+                    id TEXT PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    instance_id TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    data_type TEXT NOT NULL,
+                    lang_hint TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    failure_reason TEXT,
+                    metadata TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX kb_entries_tenant_id_instance_id_id ON kb_entries (tenant_id, instance_id, id)",
+                """
+                CREATE VIRTUAL TABLE kb_entries_fts USING fts5(
+                    entry_id UNINDEXED, tenant_id UNINDEXED, instance_id UNINDEXED, content,
+                    tokenize = 'unicode61 remove_diacritics 2'
+                )
+                """,
+            ]
+        ),
     ]
 }

@@ -30,6 +30,7 @@ public final class SQLiteStore: Store {
     public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
     public var agents: any AgentStore { SQLiteAgentStore(pool: pool) }
     public var instances: any InstanceStore { SQLiteInstanceStore(pool: pool) }
+    public var knowledgeBase: any KnowledgeBaseStore { SQLiteKnowledgeBaseStore(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.
     ///

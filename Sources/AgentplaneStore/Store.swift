@@ -25,6 +25,8 @@ public protocol Store: Service {
     var agents: any AgentStore { get }
     /// Instances and their knowledge bases.
     var instances: any InstanceStore { get }
+    /// Knowledge-base entries and their search index.
+    var knowledgeBase: any KnowledgeBaseStore { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.

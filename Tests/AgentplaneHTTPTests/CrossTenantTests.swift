@@ -34,9 +34,16 @@ import Testing
                 json: #"{"agent_id":"\#(activeAgent)","name":"B's instance"}"#
             )
             let bInstance = try #require(try instance.json()["id"]?.stringValue)
+            let entry = try await client.request(
+                .post,
+                "/api/v1/instances/\(bInstance)/knowledge-base/entries",
+                key: b.adminKey,
+                json: #"{"content":"B's confidential refund policy"}"#
+            )
+            let bEntry = try #require(try entry.json()["id"]?.stringValue)
             // The ids of B's resources, by path parameter name.
             let bResources = [
-                "instance_id": bInstance,
+                "instance_id": bInstance, "entry_id": bEntry,
                 "tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID, "agent_id": hiddenAgent,
             ]
             let document = try await client.request(.get, "/openapi.json", key: nil).json()
@@ -54,9 +61,10 @@ import Testing
                     let takesTenantHeader = Self.parameterNames(operation, in: document).contains("X-Tenant-ID")
                     let response = try await client.request(
                         HTTPRequest.Method(method.uppercased())!,
-                        uri,
+                        method == "get" ? uri + "?q=x" : uri,
                         key: a.adminKey,
-                        json: method == "get" || method == "delete" ? nil : #"{"type":"x.y","name":"x"}"#,
+                        // A body and query that pass validation, so the tenant check is what answers.
+                        json: method == "get" || method == "delete" ? nil : #"{"type":"x.y","name":"x","content":"x"}"#,
                         headers: takesTenantHeader ? [.tenantID: b.id] : [:]
                     )
                     // `instance` echoes the caller's own request path; everything else must not mention B.
@@ -73,7 +81,10 @@ import Testing
                     } else {
                         #expect(response.status.code < 300, "\(id): \(response.status)")
                     }
-                    for secret in [b.id, b.adminAccountID, b.adminKeyID, "secret.b", bInstance, "B's instance"] {
+                    for secret in [
+                        b.id, b.adminAccountID, b.adminKeyID, "secret.b", bInstance, "B's instance", bEntry,
+                        "confidential",
+                    ] {
                         #expect(!body.contains(secret), "\(id) leaks \(secret)")
                     }
                     checked += 1

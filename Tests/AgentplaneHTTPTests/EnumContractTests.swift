@@ -16,6 +16,12 @@ import Testing
         #expect(try Self.contractEnum("InstanceStatus") == InstanceStatus.allCases.map(\.rawValue))
     }
 
+    @Test func knowledgeBaseEnumsMatch() throws {
+        #expect(try Self.contractEnum("KBEntryStatus") == KBEntryStatus.allCases.map(\.rawValue))
+        #expect(try Self.contractEnum("KBDataType") == KBDataType.allCases.map(\.rawValue))
+        #expect(try Self.contractEnum("KBLangHint") == KBLangHint.allCases.map(\.rawValue))
+    }
+
     @Test func rolesMatch() throws {
         #expect(try Self.contractEnum("Role") == Role.allCases.filter { $0 != .platformAdmin }.map(\.rawValue))
     }

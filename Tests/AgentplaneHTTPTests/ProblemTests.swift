@@ -101,6 +101,17 @@ import Testing
                 Set(limitBody["errors"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } ?? []) == [
                     "limit", "after",
                 ])
+            let badEnum = try await client.request(.get, "/api/v1/instances?status=bogus")
+            let enumBody = try Self.expectProblem(badEnum, status: .badRequest, code: "BAD_REQUEST")
+            #expect(
+                enumBody["errors"]
+                    == .array([
+                        .object([
+                            "pointer": "status",
+                            "message": "must be one of pending, provisioning, running, failed, stopped",
+                        ])
+                    ]))
+            #expect(!badEnum.text.contains("InstanceStatus"))
             let array = try await client.request(.post, "/api/v1/events", json: "[1]")
             let arrayBody = try Self.expectProblem(array, status: .unprocessableContent, code: "VALIDATION_FAILED")
             #expect(arrayBody["detail"] == "must be an object")

@@ -1,0 +1,192 @@
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+import GRDB
+
+/// Knowledge-base entries on SQLite, searched with FTS5 (an entry is in the index while `ready`).
+struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
+    let pool: DatabasePool
+
+    func create(_ entry: KnowledgeBaseEntry, maxEntries: Int, record: ChangeRecord) async throws {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                guard
+                    try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM instances WHERE tenant_id = ? AND id = ?)",
+                        arguments: [entry.tenantID.description, entry.instanceID.lowercasedString]
+                    ) == true
+                else { throw StoreError(.notFound, "No such instance.") }
+                let count =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT count(*) FROM kb_entries WHERE tenant_id = ?",
+                        arguments: [entry.tenantID.description]
+                    ) ?? 0
+                guard count < maxEntries else {
+                    throw StoreError(.quotaExceeded(limit: maxEntries), "The tenant's knowledge-base quota is used up.")
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO kb_entries (id, tenant_id, instance_id, content, data_type, lang_hint, status,
+                            failure_reason, metadata, version, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        entry.id.lowercasedString, entry.tenantID.description, entry.instanceID.lowercasedString,
+                        entry.content, entry.dataType.rawValue, entry.langHint.rawValue, entry.status.rawValue,
+                        entry.failureReason, try JSONEncoder().encode(JSONValue.object(entry.metadata)).utf8String,
+                        entry.version, entry.createdAt.microsecondsSinceEpoch, entry.updatedAt.microsecondsSinceEpoch,
+                    ]
+                )
+                try Self.index(entry, in: db)
+                try SQLiteChangeRecorder.record(record, in: db)
+            }
+        }
+    }
+
+    func find(tenant: TenantID, instance: UUID, id: UUID) async throws -> KnowledgeBaseEntry? {
+        try await SQLiteErrors.translating {
+            try await pool.read { db in
+                try Row.fetchOne(
+                    db,
+                    sql: "SELECT * FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id = ?",
+                    arguments: [tenant.description, instance.lowercasedString, id.lowercasedString]
+                ).map(Self.entry)
+            }
+        }
+    }
+
+    func list(tenant: TenantID, instance: UUID, after: UUID?, limit: Int, status: KBEntryStatus?) async throws
+        -> [KnowledgeBaseEntry]
+    {
+        try await SQLiteErrors.translating {
+            try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id > ?
+                            AND (? IS NULL OR status = ?)
+                        ORDER BY id LIMIT ?
+                        """,
+                    arguments: [
+                        tenant.description, instance.lowercasedString, after?.lowercasedString ?? "",
+                        status?.rawValue, status?.rawValue, limit,
+                    ]
+                ).map(Self.entry)
+            }
+        }
+    }
+
+    func update(_ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, record: ChangeRecord)
+        async throws -> KnowledgeBaseEntry
+    {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                var next = entry
+                next.version = expectedVersion + 1
+                try db.execute(
+                    sql: """
+                        UPDATE kb_entries SET content = ?, data_type = ?, lang_hint = ?, status = ?, failure_reason = ?,
+                            metadata = ?, version = ?, updated_at = ?
+                        WHERE tenant_id = ? AND instance_id = ? AND id = ? AND version = ? AND status = ?
+                        """,
+                    arguments: [
+                        next.content, next.dataType.rawValue, next.langHint.rawValue, next.status.rawValue,
+                        next.failureReason, try JSONEncoder().encode(JSONValue.object(next.metadata)).utf8String,
+                        next.version, next.updatedAt.microsecondsSinceEpoch, next.tenantID.description,
+                        next.instanceID.lowercasedString, next.id.lowercasedString, expectedVersion, from.rawValue,
+                    ]
+                )
+                guard db.changesCount == 1 else {
+                    let exists = try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM kb_entries WHERE tenant_id = ? AND id = ?)",
+                        arguments: [next.tenantID.description, next.id.lowercasedString]
+                    )
+                    throw exists == true
+                        ? StoreError(.staleVersion, "The entry changed since it was read.")
+                        : StoreError(.notFound, "No such entry.")
+                }
+                try Self.index(next, in: db)
+                try SQLiteChangeRecorder.record(record, in: db)
+                return next
+            }
+        }
+    }
+
+    func delete(tenant: TenantID, instance: UUID, id: UUID, record: ChangeRecord) async throws {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "DELETE FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id = ?",
+                    arguments: [tenant.description, instance.lowercasedString, id.lowercasedString]
+                )
+                guard db.changesCount == 1 else { throw StoreError(.notFound, "No such entry.") }
+                try db.execute(sql: "DELETE FROM kb_entries_fts WHERE entry_id = ?", arguments: [id.lowercasedString])
+                try SQLiteChangeRecorder.record(record, in: db)
+            }
+        }
+    }
+
+    func search(tenant: TenantID, instance: UUID, query: String, limit: Int) async throws -> [KnowledgeBaseHit] {
+        // Each word becomes a quoted FTS5 string: the user's text is never FTS5 syntax.
+        let words = query.components(separatedBy: CharacterSet.alphanumerics.inverted).filter { !$0.isEmpty }
+        guard !words.isEmpty else { return [] }
+        let match = words.map { "\"\($0)\"" }.joined(separator: " ")
+        return try await SQLiteErrors.translating {
+            try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT entry_id, -bm25(kb_entries_fts) AS rank,
+                            snippet(kb_entries_fts, 3, '[', ']', '…', 12) AS snippet
+                        FROM kb_entries_fts
+                        WHERE kb_entries_fts MATCH ? AND tenant_id = ? AND instance_id = ?
+                        ORDER BY bm25(kb_entries_fts) LIMIT ?
+                        """,
+                    arguments: [match, tenant.description, instance.lowercasedString, limit]
+                ).compactMap { row in
+                    UUID(uuidString: row["entry_id"]).map {
+                        KnowledgeBaseHit(entryID: $0, rank: row["rank"], snippet: row["snippet"])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Keeps the FTS index in step: a `ready` entry is indexed, any other state is not.
+    static func index(_ entry: KnowledgeBaseEntry, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM kb_entries_fts WHERE entry_id = ?", arguments: [entry.id.lowercasedString])
+        guard entry.status == .ready else { return }
+        try db.execute(
+            sql: "INSERT INTO kb_entries_fts (entry_id, tenant_id, instance_id, content) VALUES (?, ?, ?, ?)",
+            arguments: [
+                entry.id.lowercasedString, entry.tenantID.description, entry.instanceID.lowercasedString, entry.content,
+            ]
+        )
+    }
+
+    static func entry(_ row: Row) throws -> KnowledgeBaseEntry {
+        guard let id = UUID(uuidString: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
+            let instance = UUID(uuidString: row["instance_id"]),
+            let dataType = KBDataType(rawValue: row["data_type"]), let lang = KBLangHint(rawValue: row["lang_hint"]),
+            let status = KBEntryStatus(rawValue: row["status"]),
+            let metadata = JSONValue(parsing: row["metadata"] as String)?.objectValue
+        else { throw StoreError(.corruptData, "A stored knowledge-base entry could not be decoded.") }
+        return KnowledgeBaseEntry(
+            id: id,
+            tenantID: tenant,
+            instanceID: instance,
+            content: row["content"],
+            dataType: dataType,
+            langHint: lang,
+            status: status,
+            failureReason: row["failure_reason"],
+            metadata: metadata,
+            version: row["version"],
+            createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]),
+            updatedAt: Timestamp(microsecondsSinceEpoch: row["updated_at"])
+        )
+    }
+}

@@ -1,0 +1,23 @@
+import AgentplaneCore
+import Foundation
+
+/// Persistence and search of knowledge-base entries.
+public protocol KnowledgeBaseStore: Sendable {
+    /// Inserts an entry unless the tenant already has `maxEntries` (checked under a lock on the
+    /// tenant); throws `quotaExceeded`, or `notFound` when the instance does not exist.
+    func create(_ entry: KnowledgeBaseEntry, maxEntries: Int, record: ChangeRecord) async throws
+    /// One entry of an instance.
+    func find(tenant: TenantID, instance: UUID, id: UUID) async throws -> KnowledgeBaseEntry?
+    /// An instance's entries ordered by id after `after`, optionally in one state.
+    func list(tenant: TenantID, instance: UUID, after: UUID?, limit: Int, status: KBEntryStatus?) async throws
+        -> [KnowledgeBaseEntry]
+    /// Replaces content, metadata and status when the stored version is `expectedVersion` and the
+    /// stored status `from`; an entry that becomes `ready` is (re)indexed, any other state leaves the
+    /// index. Throws `notFound` or `staleVersion`.
+    func update(_ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, record: ChangeRecord)
+        async throws -> KnowledgeBaseEntry
+    /// Deletes an entry and its index row; throws `notFound`.
+    func delete(tenant: TenantID, instance: UUID, id: UUID, record: ChangeRecord) async throws
+    /// Ready entries of the instance matching the words of `query`, best first.
+    func search(tenant: TenantID, instance: UUID, query: String, limit: Int) async throws -> [KnowledgeBaseHit]
+}
