@@ -8,7 +8,9 @@ struct JSONBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let contentType = request.headers[.contentType]?.lowercased(),
+        // Only requests that carry a body: a GET with a stray Content-Type header is still a GET.
+        guard [.post, .put, .patch].contains(request.method),
+            let contentType = request.headers[.contentType]?.lowercased(),
             contentType.hasPrefix("application/json") || contentType.contains("+json")
         else {
             return try await next(request, context)

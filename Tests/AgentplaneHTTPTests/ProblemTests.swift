@@ -70,6 +70,9 @@ import Testing
             let empty = try await client.request(.post, "/api/v1/events", json: "")
             _ = try Self.expectProblem(empty, status: .badRequest, code: "MALFORMED_JSON")
             #expect(try await client.request(.get, "/health", key: nil).status == .ok)
+            // A GET with a stray JSON content type and no body is an ordinary GET.
+            let get = try await client.request(.get, "/api/v1/events", headers: [.contentType: "application/json"])
+            #expect(get.status == .ok)
             let log = try await client.request(.get, "/api/v1/events").json()
             #expect(log["events"]?.arrayValue?.count == 1)
         }
