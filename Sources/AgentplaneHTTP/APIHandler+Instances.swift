@@ -167,13 +167,10 @@ extension APIHandler {
             errors.append(FieldError(pointer: "/project_id", message: "must be 1 to 255 characters"))
         }
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
-        guard let agent = try await store.agents.find(id: agentID!, includeDeleted: true) else {
-            throw AgentplaneError(
-                .agentUnavailable, "No such agent.",
-                fieldErrors: [FieldError(pointer: "/agent_id", message: "does not exist")])
-        }
-        guard agent.isActive, agent.deletedAt == nil else {
-            // The same answer as for an unknown agent: tenants may not learn of hidden agents.
+        // One answer for unknown, inactive and deleted agents: tenants may not learn of hidden agents.
+        guard let agent = try await store.agents.find(id: agentID!, includeDeleted: true), agent.isActive,
+            agent.deletedAt == nil
+        else {
             throw AgentplaneError(
                 .agentUnavailable,
                 "No such agent, or it cannot back new instances.",

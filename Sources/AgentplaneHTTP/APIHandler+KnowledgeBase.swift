@@ -168,8 +168,11 @@ extension APIHandler {
             .init(
                 body: .json(
                     .init(
-                        results: hits.map {
-                            .init(entryId: $0.entryID.lowercasedString, rank: $0.rank, snippet: $0.snippet)
+                        // `rank` is the 1-based position: raw scores (bm25 on SQLite) depend on statistics
+                        // of the whole index, which other tenants' entries would shift.
+                        results: hits.enumerated().map { position, hit in
+                            .init(
+                                entryId: hit.entryID.lowercasedString, rank: Double(position + 1), snippet: hit.snippet)
                         }
                     )
                 )

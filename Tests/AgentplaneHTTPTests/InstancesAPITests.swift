@@ -152,6 +152,15 @@ import Testing
             )
             #expect(refused.status == .unprocessableContent)
             #expect(try refused.json()["code"] == "AGENT_UNAVAILABLE")
+            let unknown = try await client.request(
+                .post,
+                "/api/v1/instances",
+                key: acme.adminKey,
+                json: #"{"agent_id":"\#(UUID().uuidString)","name":"x"}"#
+            )
+            // Unknown and inactive agents are indistinguishable to a tenant.
+            #expect(try unknown.json()["detail"] == refused.json()["detail"])
+            #expect(try unknown.json()["errors"] == refused.json()["errors"])
             _ = try await client.request(.patch, "/api/v1/tenants/\(acme.id)", json: #"{"quotas":{"max_instances":3}}"#)
             // Eight concurrent creates against a quota of three: exactly three succeed.
             let port = try #require(client.port)
