@@ -38,9 +38,17 @@ extension APIHandler {
     func listInstances(_ input: Operations.ListInstances.Input) async throws -> Operations.ListInstances.Output {
         let tenant = try await actingTenant(input.headers.xTenantID)
         let limit = try Paging.limit(input.query.limit)
-        let after = try input.query.cursor.map { cursor in
-            guard let id = UUID(uuidString: cursor) else { throw Paging.badCursor }
-            return id
+        let sort = input.query.sort.flatMap { InstanceSort(rawValue: $0.rawValue) } ?? .createdAt
+        // The cursor is the last instance's id; sorted by name it is also its name (`<id>:<name>`).
+        var after: UUID?
+        var afterName: String?
+        if let cursor = input.query.cursor {
+            let parts = cursor.split(separator: ":", maxSplits: 1).map(String.init)
+            guard let id = parts.first.flatMap(UUID.init(uuidString:)),
+                sort == .name ? parts.count == 2 : parts.count == 1
+            else { throw Paging.badCursor }
+            after = id
+            afterName = sort == .name ? String(parts[1]) : nil
         }
         var agent: UUID?
         if let text = input.query.agentId {
@@ -54,7 +62,9 @@ extension APIHandler {
         let instances = try await store.instances.list(
             tenant: tenant,
             query: InstanceQuery(
+                sort: sort,
                 after: after,
+                afterName: afterName,
                 limit: limit + 1,
                 status: input.query.status.flatMap { InstanceStatus(rawValue: $0.rawValue) },
                 agentID: agent,
@@ -68,7 +78,11 @@ extension APIHandler {
                 body: .json(
                     .init(
                         instances: page.map(Components.Schemas.Instance.init),
-                        nextCursor: instances.count > limit ? page.last?.id.lowercasedString : nil
+                        nextCursor: instances.count > limit
+                            ? page.last.map {
+                                sort == .name ? "\($0.id.lowercasedString):\($0.name)" : $0.id.lowercasedString
+                            }
+                            : nil
                     )
                 )
             )

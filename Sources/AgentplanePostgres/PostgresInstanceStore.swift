@@ -88,14 +88,24 @@ struct PostgresInstanceStore: InstanceStore {
                 binds.append(query.projectID)
                 binds.append(query.ownerUserID)
                 binds.append(query.limit)
+                binds.append(query.afterName ?? "")
+                // Keyset paging in either order: by id, or by (name, id) — collation "C" so both backends
+                // order names by code point.
+                let (position, order) =
+                    query.sort == .name
+                    ? (
+                        "($2::uuid IS NULL OR (name COLLATE \"C\", id) > ($8 COLLATE \"C\", $2))",
+                        "name COLLATE \"C\", id"
+                    )
+                    : ("($2::uuid IS NULL OR id > $2)", "id")
                 let rows = try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
                             SELECT \(Self.columns) FROM instances
-                            WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2)
+                            WHERE tenant_id = $1 AND \(position)
                                 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR agent_id = $4)
                                 AND ($5::text IS NULL OR project_id = $5) AND ($6::text IS NULL OR owner_user_id = $6)
-                            ORDER BY id LIMIT $7
+                            ORDER BY \(order) LIMIT $7
                             """,
                         binds: binds
                     ),

@@ -63,8 +63,16 @@ struct SQLiteInstanceStore: InstanceStore {
     func list(tenant: TenantID, query: InstanceQuery) async throws -> [Instance] {
         try await SQLiteErrors.translating {
             try await pool.read { db in
-                var sql = "SELECT * FROM instances WHERE tenant_id = ? AND id > ?"
-                var arguments: StatementArguments = [tenant.description, query.after?.lowercasedString ?? ""]
+                var sql = "SELECT * FROM instances WHERE tenant_id = ?"
+                var arguments: StatementArguments = [tenant.description]
+                switch query.sort {
+                case .createdAt:
+                    sql += " AND id > ?"
+                    arguments += [query.after?.lowercasedString ?? ""]
+                case .name:
+                    sql += " AND (name > ? OR (name = ? AND id > ?))"
+                    arguments += [query.afterName ?? "", query.afterName ?? "", query.after?.lowercasedString ?? ""]
+                }
                 if let status = query.status {
                     sql += " AND status = ?"
                     arguments += [status.rawValue]
@@ -81,7 +89,7 @@ struct SQLiteInstanceStore: InstanceStore {
                     sql += " AND owner_user_id = ?"
                     arguments += [owner]
                 }
-                sql += " ORDER BY id LIMIT ?"
+                sql += query.sort == .name ? " ORDER BY name, id LIMIT ?" : " ORDER BY id LIMIT ?"
                 arguments += [query.limit]
                 return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.instance)
             }

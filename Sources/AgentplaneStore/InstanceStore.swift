@@ -1,10 +1,22 @@
 import AgentplaneCore
 import Foundation
 
+/// The order instances are listed in.
+public enum InstanceSort: String, Sendable, Hashable, CaseIterable {
+    /// Oldest first (ids are time-ordered).
+    case createdAt = "created_at"
+    /// By name, then id.
+    case name
+}
+
 /// Which instances to list.
 public struct InstanceQuery: Sendable, Hashable {
-    /// Only after this id (the cursor), ordered by id (creation order).
+    /// The order.
+    public var sort: InstanceSort
+    /// Only after this instance in that order (the cursor).
     public var after: UUID?
+    /// With `sort == .name`: the name of the `after` instance.
+    public var afterName: String?
     /// Page size.
     public var limit: Int
     /// Only in this state.
@@ -18,14 +30,18 @@ public struct InstanceQuery: Sendable, Hashable {
 
     /// Creates a query.
     public init(
+        sort: InstanceSort = .createdAt,
         after: UUID? = nil,
+        afterName: String? = nil,
         limit: Int = 100,
         status: InstanceStatus? = nil,
         agentID: UUID? = nil,
         projectID: String? = nil,
         ownerUserID: String? = nil
     ) {
+        self.sort = sort
         self.after = after
+        self.afterName = afterName
         self.limit = limit
         self.status = status
         self.agentID = agentID

@@ -190,6 +190,19 @@ import Testing
             #expect(try quota.json()["details"]?["limit"] == .int(3))
             let list = try await client.request(.get, "/api/v1/instances", key: acme.adminKey).json()
             #expect(list["instances"]?.arrayValue?.count == 3)
+            // Sorted by name, two at a time: the cursor carries on in that order.
+            let firstPage = try await client.request(.get, "/api/v1/instances?sort=name&limit=2", key: acme.adminKey)
+                .json()
+            let cursor = try #require(firstPage["next_cursor"]?.stringValue)
+            let secondPage = try await client.request(
+                .get,
+                "/api/v1/instances?sort=name&limit=2&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",
+                key: acme.adminKey
+            ).json()
+            let names = ((firstPage["instances"]?.arrayValue ?? []) + (secondPage["instances"]?.arrayValue ?? []))
+                .compactMap { $0["name"]?.stringValue }
+            #expect(names.count == 3)
+            #expect(names == names.sorted())
         }
     }
 }
