@@ -121,6 +121,7 @@ struct PostgresInstanceStore: InstanceStore {
     func update(_ instance: Instance, expectedVersion: Int64, from: InstanceStatus, record: ChangeRecord) async throws
         -> Instance
     {
+        try from.validateChange(to: instance.status)
         var next = instance
         next.version = expectedVersion + 1
         let (userConfig, config, pipeline) = try Self.json(next)

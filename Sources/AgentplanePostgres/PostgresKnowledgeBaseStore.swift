@@ -113,6 +113,7 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
     func update(_ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, record: ChangeRecord)
         async throws -> KnowledgeBaseEntry
     {
+        try from.validateChange(to: entry.status)
         var next = entry
         next.version = expectedVersion + 1
         let metadata = String(decoding: try JSONEncoder().encode(JSONValue.object(next.metadata)), as: UTF8.self)

@@ -99,7 +99,8 @@ struct SQLiteInstanceStore: InstanceStore {
     func update(_ instance: Instance, expectedVersion: Int64, from: InstanceStatus, record: ChangeRecord) async throws
         -> Instance
     {
-        try await SQLiteErrors.translating {
+        try from.validateChange(to: instance.status)
+        return try await SQLiteErrors.translating {
             try await pool.write { db in
                 var next = instance
                 next.version = expectedVersion + 1

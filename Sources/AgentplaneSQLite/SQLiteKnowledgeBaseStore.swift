@@ -81,7 +81,8 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
     func update(_ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, record: ChangeRecord)
         async throws -> KnowledgeBaseEntry
     {
-        try await SQLiteErrors.translating {
+        try from.validateChange(to: entry.status)
+        return try await SQLiteErrors.translating {
             try await pool.write { db in
                 var next = entry
                 next.version = expectedVersion + 1

@@ -60,9 +60,10 @@ public protocol InstanceStore: Sendable {
     func find(tenant: TenantID, id: UUID) async throws -> Instance?
     /// The tenant's instances matching `query`.
     func list(tenant: TenantID, query: InstanceQuery) async throws -> [Instance]
-    /// Replaces name, configuration and status when the stored version is `expectedVersion` and, for
-    /// a status change, the stored status is `from`. Throws `notFound`, `staleVersion` or
-    /// `illegalTransition`.
+    /// Replaces name, configuration and status when the stored version is `expectedVersion` and the
+    /// stored status is `from`. A status change must be one the lifecycle allows (the worker and the
+    /// API go through this same check). Throws `notFound`, `staleVersion`, or the 409
+    /// `AgentplaneError` naming both states.
     func update(_ instance: Instance, expectedVersion: Int64, from: InstanceStatus, record: ChangeRecord) async throws
         -> Instance
     /// Deletes the instance with its knowledge base; throws `notFound`.

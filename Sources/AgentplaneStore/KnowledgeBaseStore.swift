@@ -13,11 +13,28 @@ public protocol KnowledgeBaseStore: Sendable {
         -> [KnowledgeBaseEntry]
     /// Replaces content, metadata and status when the stored version is `expectedVersion` and the
     /// stored status `from`; an entry that becomes `ready` is (re)indexed, any other state leaves the
-    /// index. Throws `notFound` or `staleVersion`.
+    /// index. A status change must be one the entry lifecycle allows, or a re-queue of new content
+    /// (`ready`/`failed` → `queued`). Throws `notFound`, `staleVersion`, or the 409 `AgentplaneError`.
     func update(_ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, record: ChangeRecord)
         async throws -> KnowledgeBaseEntry
     /// Deletes an entry and its index row; throws `notFound`.
     func delete(tenant: TenantID, instance: UUID, id: UUID, record: ChangeRecord) async throws
     /// Ready entries of the instance matching the words of `query`, best first.
     func search(tenant: TenantID, instance: UUID, query: String, limit: Int) async throws -> [KnowledgeBaseHit]
+}
+
+extension KBEntryStatus {
+    /// The check every entry update goes through: a lifecycle step, or new content re-queued.
+    public func validateChange(to next: KBEntryStatus) throws {
+        guard next != self, !((self == .ready || self == .failed) && next == .queued) else { return }
+        _ = try transition(to: next)
+    }
+}
+
+extension InstanceStatus {
+    /// The check every instance update goes through.
+    public func validateChange(to next: InstanceStatus) throws {
+        guard next != self else { return }
+        _ = try transition(to: next)
+    }
 }

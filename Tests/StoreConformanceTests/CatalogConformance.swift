@@ -135,6 +135,14 @@ import Testing
                     instance, expectedVersion: 2, from: .pending, record: Self.record(tenant))
             }
             #expect(try await store.instances.find(tenant: tenant, id: instance.id)?.status == .provisioning)
+            // The store itself refuses a step the lifecycle does not allow, whoever asks.
+            var stopped = provisioning
+            stopped.status = .stopped
+            let illegal = await #expect(throws: AgentplaneError.self) {
+                _ = try await store.instances.update(
+                    stopped, expectedVersion: 2, from: .provisioning, record: Self.record(tenant))
+            }
+            #expect(illegal?.code == .illegalTransition)
             // Another tenant does not see it at all.
             #expect(try await store.instances.find(tenant: Fixtures.tenant(), id: instance.id) == nil)
         }
