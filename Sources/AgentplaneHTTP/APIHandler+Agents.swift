@@ -172,14 +172,8 @@ extension APIHandler {
         }
         let record = auditing.record(Self.agentSubject(operation, current.id), status: 200, events: events)
         return try await Self.mapConflicts {
-            do {
-                return try await store.agents.update(next, expectedVersion: expected, record: record)
-            } catch let error as StoreError where error.kind == .staleVersion {
-                throw AgentplaneError(
-                    .preconditionFailed,
-                    "The agent changed since version \(expected); read it again and retry.",
-                    details: ["current_etag": .string("\"\(current.version)\"")]
-                )
+            try await Self.checkingVersion(of: "agent", expected: expected, current: current.version) {
+                try await store.agents.update(next, expectedVersion: expected, record: record)
             }
         }
     }

@@ -253,28 +253,18 @@ extension APIHandler {
         next.updatedAt = .now()
         next.version = expected + 1  // events name the version the change creates
         let context = auditing.eventContext()
-        var events = [Self.instanceEvent("instance.updated", next, context: context)]
-        if next.status != current.status {
-            var changed = Self.instanceEvent("instance.status_changed", next, context: context)
-            if case .object(var data) = changed.data {
-                data["from"] = .string(current.status.rawValue)
-                data["to"] = .string(next.status.rawValue)
-                changed.data = .object(data)
-            }
-            events.append(changed)
-        }
-        do {
-            return try await store.instances.update(
+        let events = Self.changeEvents(
+            updated: Self.instanceEvent("instance.updated", next, context: context),
+            statusChanged: Self.instanceEvent("instance.status_changed", next, context: context),
+            from: current.status.rawValue,
+            to: next.status.rawValue
+        )
+        return try await Self.checkingVersion(of: "instance", expected: expected, current: current.version) {
+            try await store.instances.update(
                 next,
                 expectedVersion: expected,
                 from: current.status,
                 record: auditing.record(Self.instanceSubject(operation, current), status: 200, events: events)
-            )
-        } catch let error as StoreError where error.kind == .staleVersion {
-            throw AgentplaneError(
-                .preconditionFailed,
-                "The instance changed since version \(expected); read it again and retry.",
-                details: ["current_etag": .string("\"\(current.version)\"")]
             )
         }
     }

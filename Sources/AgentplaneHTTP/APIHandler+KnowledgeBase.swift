@@ -211,28 +211,18 @@ extension APIHandler {
         next.updatedAt = .now()
         next.version = expected + 1
         let context = auditing.eventContext()
-        var events = [Self.entryEvent("knowledge_base.entry.updated", next, instance, context: context)]
-        if next.status != current.status {
-            var changed = Self.entryEvent("knowledge_base.entry.status_changed", next, instance, context: context)
-            if case .object(var data) = changed.data {
-                data["from"] = .string(current.status.rawValue)
-                data["to"] = .string(next.status.rawValue)
-                changed.data = .object(data)
-            }
-            events.append(changed)
-        }
-        do {
-            return try await store.knowledgeBase.update(
+        let events = Self.changeEvents(
+            updated: Self.entryEvent("knowledge_base.entry.updated", next, instance, context: context),
+            statusChanged: Self.entryEvent("knowledge_base.entry.status_changed", next, instance, context: context),
+            from: current.status.rawValue,
+            to: next.status.rawValue
+        )
+        return try await Self.checkingVersion(of: "entry", expected: expected, current: current.version) {
+            try await store.knowledgeBase.update(
                 next,
                 expectedVersion: expected,
                 from: current.status,
                 record: auditing.record(Self.entrySubject(operation, current), status: 200, events: events)
-            )
-        } catch let error as StoreError where error.kind == .staleVersion {
-            throw AgentplaneError(
-                .preconditionFailed,
-                "The entry changed since version \(expected); read it again and retry.",
-                details: ["current_etag": .string("\"\(current.version)\"")]
             )
         }
     }

@@ -93,9 +93,8 @@ extension APIHandler {
             resourceType: "tenant",
             resourceID: current.id.description
         )
-        let saved: Tenant
-        do {
-            saved = try await store.tenants.update(
+        let saved = try await Self.checkingVersion(of: "tenant", expected: expected, current: current.version) {
+            try await store.tenants.update(
                 updated,
                 expectedVersion: expected,
                 record: auditing.record(
@@ -104,14 +103,7 @@ extension APIHandler {
                     events: [Self.tenantEvent("tenant.updated", updated, context: auditing.eventContext())]
                 )
             )
-        } catch let error as StoreError where error.kind == .staleVersion {
-            throw AgentplaneError(
-                .preconditionFailed,
-                "The tenant changed since version \(expected); read it again and retry.",
-                details: ["current_etag": .string(Self.etag(current))]
-            )
         }
-
         return .ok(.init(headers: .init(eTag: Self.etag(saved)), body: .json(.init(saved))))
     }
 
