@@ -6,6 +6,8 @@ public final class AgentplaneProcess: Sendable {
     private let process: Process
     private let output = SharedText()
     private let lines: AsyncStream<String>
+    /// Yields the exit status once, when the process ends (no polling).
+    private let exits: AsyncStream<Int32>
 
     /// The built binary: `AGENTPLANE_BINARY`, else `.build/debug/agentplane` in this package.
     public static func binaryPath() throws -> String {
@@ -33,6 +35,12 @@ public final class AgentplaneProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
         self.lines = lines
+        let (exits, exited) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
+        self.exits = exits
+        process.terminationHandler = { finished in
+            exited.yield(finished.terminationStatus)
+            exited.finish()
+        }
         self.process = process
         let output = self.output
         let buffer = SharedText()
@@ -66,10 +74,19 @@ public final class AgentplaneProcess: Sendable {
     )
         async -> String?
     {
-        let lines = self.lines
-        return await withTaskGroup(of: String?.self) { group in
+        await Self.first(of: lines, where: predicate, within: timeout)
+    }
+
+    /// The first element of `stream` satisfying `predicate`, or nil when the stream ends or the
+    /// deadline passes first.
+    private static func first<Element: Sendable>(
+        of stream: AsyncStream<Element>,
+        where predicate: @escaping @Sendable (Element) -> Bool = { _ in true },
+        within timeout: Duration
+    ) async -> Element? {
+        await withTaskGroup(of: Element?.self) { group in
             group.addTask {
-                for await line in lines where predicate(line) { return line }
+                for await element in stream where predicate(element) { return element }
                 return nil
             }
             group.addTask {
@@ -88,30 +105,10 @@ public final class AgentplaneProcess: Sendable {
 
     /// Waits for exit and returns the status; kills the process if it outlives `timeout`.
     public func waitForExit(within timeout: Duration = .seconds(30)) async -> Int32 {
-        let process = self.process
-        let exited = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                while process.isRunning {
-                    try? await Task.sleep(for: .milliseconds(20))
-                    if Task.isCancelled { return false }
-                }
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? false
-        }
-        if !exited {
-            process.terminate()
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return -1
-        }
+        if let status = await Self.first(of: exits, within: timeout) { return status }
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        return process.terminationStatus
+        return -1
     }
 
     /// Runs to completion and returns status and output.
