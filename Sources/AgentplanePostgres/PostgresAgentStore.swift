@@ -91,11 +91,9 @@ struct PostgresAgentStore: AgentStore {
                     updated = true
                 }
                 guard updated else {
-                    let exists = try await Self.find(
-                        id: agent.id, includeDeleted: false, on: connection, logger: logger)
-                    throw exists != nil
-                        ? StoreError(.staleVersion, "The agent changed since it was read.")
-                        : StoreError(.notFound, "No such agent.")
+                    let exists = try await PostgresRows.exists(
+                        on: connection, table: "agents", id: agent.id, liveOnly: true, logger: logger)
+                    throw StoreError.conditionalWriteMissed("agent", rowExists: exists)
                 }
                 try await Self.keepVersion(next, on: connection, logger: logger)
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)

@@ -143,16 +143,9 @@ struct PostgresInstanceStore: InstanceStore {
                     updated = true
                 }
                 guard updated else {
-                    var exists = false
-                    for try await _ in try await connection.query(
-                        "SELECT id FROM instances WHERE tenant_id = \(next.tenantID.rawValue) AND id = \(next.id)",
-                        logger: logger
-                    ) {
-                        exists = true
-                    }
-                    throw exists
-                        ? StoreError(.staleVersion, "The instance changed since it was read.")
-                        : StoreError(.notFound, "No such instance.")
+                    let exists = try await PostgresRows.exists(
+                        on: connection, table: "instances", id: next.id, tenant: next.tenantID, logger: logger)
+                    throw StoreError.conditionalWriteMissed("instance", rowExists: exists)
                 }
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
                 return next

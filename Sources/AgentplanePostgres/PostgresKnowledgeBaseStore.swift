@@ -137,16 +137,9 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
                     updated = true
                 }
                 guard updated else {
-                    var exists = false
-                    for try await _ in try await connection.query(
-                        "SELECT id FROM kb_entries WHERE tenant_id = \(next.tenantID.rawValue) AND id = \(next.id)",
-                        logger: logger
-                    ) {
-                        exists = true
-                    }
-                    throw exists
-                        ? StoreError(.staleVersion, "The entry changed since it was read.")
-                        : StoreError(.notFound, "No such entry.")
+                    let exists = try await PostgresRows.exists(
+                        on: connection, table: "kb_entries", id: next.id, tenant: next.tenantID, logger: logger)
+                    throw StoreError.conditionalWriteMissed("entry", rowExists: exists)
                 }
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
                 return next

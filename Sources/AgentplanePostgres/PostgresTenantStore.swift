@@ -118,16 +118,9 @@ struct PostgresTenantStore: TenantStore {
                 var updated: Tenant?
                 for try await row in rows { updated = try Self.tenant(row.makeRandomAccess()) }
                 guard let updated else {
-                    var exists = false
-                    for try await value in try await connection.query(
-                        "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = \(tenant.id.rawValue) AND deleted_at IS NULL)",
-                        logger: logger
-                    ).decode(Bool.self) {
-                        exists = value
-                    }
-                    throw exists
-                        ? StoreError(.staleVersion, "The tenant changed since it was read.")
-                        : StoreError(.notFound, "No such tenant.")
+                    let exists = try await PostgresRows.exists(
+                        on: connection, table: "tenants", id: tenant.id.rawValue, liveOnly: true, logger: logger)
+                    throw StoreError.conditionalWriteMissed("tenant", rowExists: exists)
                 }
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
                 return updated

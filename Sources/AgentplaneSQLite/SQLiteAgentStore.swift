@@ -71,14 +71,8 @@ struct SQLiteAgentStore: AgentStore {
                     ]
                 )
                 guard db.changesCount == 1 else {
-                    let exists = try Bool.fetchOne(
-                        db,
-                        sql: "SELECT EXISTS (SELECT 1 FROM agents WHERE id = ? AND deleted_at IS NULL)",
-                        arguments: [agent.id.lowercasedString]
-                    )
-                    throw exists == true
-                        ? StoreError(.staleVersion, "The agent changed since it was read.")
-                        : StoreError(.notFound, "No such agent.")
+                    let exists = try SQLiteRows.exists(db, table: "agents", id: agent.id, liveOnly: true)
+                    throw StoreError.conditionalWriteMissed("agent", rowExists: exists)
                 }
                 try Self.keepVersion(next, in: db)
                 try SQLiteChangeRecorder.record(record, in: db)

@@ -120,14 +120,8 @@ struct SQLiteInstanceStore: InstanceStore {
                     ]
                 )
                 guard db.changesCount == 1 else {
-                    let exists = try Bool.fetchOne(
-                        db,
-                        sql: "SELECT EXISTS (SELECT 1 FROM instances WHERE tenant_id = ? AND id = ?)",
-                        arguments: [next.tenantID.description, next.id.lowercasedString]
-                    )
-                    throw exists == true
-                        ? StoreError(.staleVersion, "The instance changed since it was read.")
-                        : StoreError(.notFound, "No such instance.")
+                    let exists = try SQLiteRows.exists(db, table: "instances", id: next.id, tenant: next.tenantID)
+                    throw StoreError.conditionalWriteMissed("instance", rowExists: exists)
                 }
                 try SQLiteChangeRecorder.record(record, in: db)
                 return next

@@ -100,14 +100,8 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
                     ]
                 )
                 guard db.changesCount == 1 else {
-                    let exists = try Bool.fetchOne(
-                        db,
-                        sql: "SELECT EXISTS (SELECT 1 FROM kb_entries WHERE tenant_id = ? AND id = ?)",
-                        arguments: [next.tenantID.description, next.id.lowercasedString]
-                    )
-                    throw exists == true
-                        ? StoreError(.staleVersion, "The entry changed since it was read.")
-                        : StoreError(.notFound, "No such entry.")
+                    let exists = try SQLiteRows.exists(db, table: "kb_entries", id: next.id, tenant: next.tenantID)
+                    throw StoreError.conditionalWriteMissed("entry", rowExists: exists)
                 }
                 try Self.index(next, in: db)
                 try SQLiteChangeRecorder.record(record, in: db)

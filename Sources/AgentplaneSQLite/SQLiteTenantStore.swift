@@ -82,14 +82,8 @@ struct SQLiteTenantStore: TenantStore {
                     ]
                 )
                 guard db.changesCount == 1 else {
-                    let exists = try Bool.fetchOne(
-                        db,
-                        sql: "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ? AND deleted_at IS NULL)",
-                        arguments: [tenant.id.description]
-                    )
-                    throw exists == true
-                        ? StoreError(.staleVersion, "The tenant changed since it was read.")
-                        : StoreError(.notFound, "No such tenant.")
+                    let exists = try SQLiteRows.exists(db, table: "tenants", id: tenant.id.rawValue, liveOnly: true)
+                    throw StoreError.conditionalWriteMissed("tenant", rowExists: exists)
                 }
                 try SQLiteChangeRecorder.record(record, in: db)
                 return try Row.fetchOne(

@@ -56,3 +56,13 @@ extension StoreError {
         }
     }
 }
+
+extension StoreError {
+    /// A write conditioned on a version (and state) matched no row: the row changed if it still
+    /// exists, else it is gone.
+    public static func conditionalWriteMissed(_ resource: String, rowExists: Bool) -> StoreError {
+        rowExists
+            ? StoreError(.staleVersion, "The \(resource) changed since it was read.")
+            : StoreError(.notFound, "No such \(resource).")
+    }
+}
