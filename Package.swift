@@ -45,6 +45,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Use cases: the one door every caller (HTTP, CLI, commands, workers) goes through.
+        .target(
+            name: "AgentplaneApp",
+            dependencies: [
+                "AgentplaneCore",
+                "AgentplaneStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AgentplaneSQLite",
             dependencies: [
@@ -88,6 +99,7 @@ let package = Package(
             name: "AgentplaneHTTP",
             dependencies: [
                 "AgentplaneAPI",
+                "AgentplaneApp",
                 "AgentplaneCore",
                 "AgentplaneStore",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -107,6 +119,7 @@ let package = Package(
         .target(
             name: "AgentplaneServer",
             dependencies: [
+                "AgentplaneApp",
                 "AgentplaneEngine",
                 "AgentplaneHTTP",
                 "AgentplanePostgres",
@@ -140,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentplaneCoreTests",
-            dependencies: ["AgentplaneAPI", "AgentplaneCore"],
+            dependencies: ["AgentplaneAPI", "AgentplaneCore", "AgentplaneApp"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -151,6 +164,7 @@ let package = Package(
         .testTarget(
             name: "AgentplaneHTTPTests",
             dependencies: [
+                "AgentplaneApp",
                 "AgentplaneCore",
                 "AgentplaneHTTP",
                 "AgentplaneTesting",

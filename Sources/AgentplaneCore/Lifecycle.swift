@@ -21,7 +21,7 @@ public enum InstanceStatus: String, Sendable, CaseIterable, Codable {
     public func canTransition(to next: InstanceStatus) -> Bool { successors.contains(next) }
 
     /// `next`, or the 409 error naming both states.
-    public func transition(to next: InstanceStatus) throws -> InstanceStatus {
+    public func transition(to next: InstanceStatus) throws(AgentplaneError) -> InstanceStatus {
         guard canTransition(to: next) else {
             throw AgentplaneError(
                 .illegalTransition,
@@ -51,7 +51,7 @@ public enum KBEntryStatus: String, Sendable, CaseIterable, Codable {
     }
 
     /// `next`, or the 409 error naming both states.
-    public func transition(to next: KBEntryStatus) throws -> KBEntryStatus {
+    public func transition(to next: KBEntryStatus) throws(AgentplaneError) -> KBEntryStatus {
         guard successors.contains(next) else {
             throw AgentplaneError(
                 .illegalTransition,

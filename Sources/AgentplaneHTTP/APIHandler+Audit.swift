@@ -1,4 +1,5 @@
 import AgentplaneAPI
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneStore
 import Foundation
@@ -6,30 +7,23 @@ import OpenAPIRuntime
 
 extension APIHandler {
     func listAuditLog(_ input: Operations.ListAuditLog.Input) async throws -> Operations.ListAuditLog.Output {
-        let principal = try RequestScope.requirePrincipal()
-        // Platform admins read every tenant unless they name one.
-        let tenant: TenantID? =
-            principal.role == .platformAdmin && input.headers.xTenantID == nil
-            ? nil : try await actingTenant(input.headers.xTenantID)
+        let caller = try caller("listAuditLog")
         let limit = try Paging.limit(input.query.limit)
         if let cursor = input.query.cursor, UUID(uuidString: cursor) == nil { throw Paging.badCursor }
-        let entries = try await store.auditLog.list(
-            tenant: tenant,
-            query: AuditQuery(
-                before: input.query.cursor?.lowercased(),
-                limit: limit + 1,
-                operation: input.query.operation,
-                outcome: input.query.outcome.flatMap { AuditOutcome(rawValue: $0.rawValue) },
-                principalID: input.query.principalId
-            )
+        let query = AuditQuery(
+            before: input.query.cursor?.lowercased(),
+            limit: limit,
+            operation: input.query.operation,
+            outcome: input.query.outcome.flatMap { AuditOutcome(rawValue: $0.rawValue) },
+            principalID: input.query.principalId
         )
-        let page = entries.prefix(limit)
+        let page = try await useCases.listAuditLog(query, tenant: try Self.tenant(input.headers.xTenantID), for: caller)
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        entries: page.map(Components.Schemas.AuditEntry.init),
-                        nextCursor: entries.count > limit ? page.last?.id.lowercasedString : nil
+                        entries: page.items.map(Components.Schemas.AuditEntry.init),
+                        nextCursor: page.hasMore ? page.items.last?.id.lowercasedString : nil
                     )
                 )
             )

@@ -1,4 +1,5 @@
 import AgentplaneAPI
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneStore
 import Foundation
@@ -7,16 +8,18 @@ import OpenAPIRuntime
 extension APIHandler {
     func createInstance(_ input: Operations.CreateInstance.Input) async throws -> Operations.CreateInstance.Output {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
-        let instance = try await newInstance(body, tenantHeader: input.headers.xTenantID, operation: "createInstance")
-        return .created(.init(headers: .init(eTag: "\"\(instance.version)\""), body: .json(.init(instance))))
+        let instance = try await useCases.createInstance(
+            Self.command(body), tenant: try Self.tenant(input.headers.xTenantID), by: try caller("createInstance"))
+        return .created(.init(headers: .init(eTag: Self.etag(instance.version)), body: .json(.init(instance))))
     }
 
     func createPersonaInstance(_ input: Operations.CreatePersonaInstance.Input) async throws
         -> Operations.CreatePersonaInstance.Output
     {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
-        let instance = try await newInstance(
-            body, tenantHeader: input.headers.xTenantID, operation: "createPersonaInstance")
+        let instance = try await useCases.createInstance(
+            Self.command(body), tenant: try Self.tenant(input.headers.xTenantID),
+            by: try caller("createPersonaInstance"))
         return .created(
             .init(
                 body: .json(
@@ -36,7 +39,6 @@ extension APIHandler {
     }
 
     func listInstances(_ input: Operations.ListInstances.Input) async throws -> Operations.ListInstances.Output {
-        let tenant = try await actingTenant(input.headers.xTenantID)
         let limit = try Paging.limit(input.query.limit)
         let sort = input.query.sort.flatMap { InstanceSort(rawValue: $0.rawValue) } ?? .createdAt
         // The cursor is the last instance's id; sorted by name it is also its name (`<id>:<name>`).
@@ -59,30 +61,27 @@ extension APIHandler {
             }
             agent = id
         }
-        let instances = try await store.instances.list(
-            tenant: tenant,
-            query: InstanceQuery(
-                sort: sort,
-                after: after,
-                afterName: afterName,
-                limit: limit + 1,
-                status: input.query.status.flatMap { InstanceStatus(rawValue: $0.rawValue) },
-                agentID: agent,
-                projectID: input.query.projectId,
-                ownerUserID: input.query.ownerUserId
-            )
+        let query = InstanceQuery(
+            sort: sort,
+            after: after,
+            afterName: afterName,
+            limit: limit,
+            status: input.query.status.flatMap { InstanceStatus(rawValue: $0.rawValue) },
+            agentID: agent,
+            projectID: input.query.projectId,
+            ownerUserID: input.query.ownerUserId
         )
-        let page = instances.prefix(limit)
+        let page = try await useCases.listInstances(
+            query, tenant: try Self.tenant(input.headers.xTenantID), for: try caller("listInstances"))
+        let next = page.hasMore ? page.items.last : nil
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        instances: page.map(Components.Schemas.Instance.init),
-                        nextCursor: instances.count > limit
-                            ? page.last.map {
-                                sort == .name ? "\($0.id.lowercasedString):\($0.name)" : $0.id.lowercasedString
-                            }
-                            : nil
+                        instances: page.items.map(Components.Schemas.Instance.init),
+                        nextCursor: next.map {
+                            sort == .name ? "\($0.id.lowercasedString):\($0.name)" : $0.id.lowercasedString
+                        }
                     )
                 )
             )
@@ -90,18 +89,21 @@ extension APIHandler {
     }
 
     func getInstance(_ input: Operations.GetInstance.Input) async throws -> Operations.GetInstance.Output {
-        let instance = try await findInstance(input.path.instanceId, tenantHeader: input.headers.xTenantID)
-        return .ok(.init(headers: .init(eTag: "\"\(instance.version)\""), body: .json(.init(instance))))
+        let instance = try await useCases.instance(
+            try Self.id(input.path.instanceId, "instance"), tenant: try Self.tenant(input.headers.xTenantID),
+            for: try caller("getInstance"))
+        return .ok(.init(headers: .init(eTag: Self.etag(instance.version)), body: .json(.init(instance))))
     }
 
     func getInstanceConfig(_ input: Operations.GetInstanceConfig.Input) async throws
         -> Operations.GetInstanceConfig.Output
     {
-        let instance = try await findInstance(input.path.instanceId, tenantHeader: input.headers.xTenantID)
+        let instance = try await useCases.instance(
+            try Self.id(input.path.instanceId, "instance"), tenant: try Self.tenant(input.headers.xTenantID),
+            for: try caller("getInstanceConfig"))
         var explain: Components.Schemas.InstanceConfig.ExplainPayload?
         if input.query.explain == true {
-            let agent = try await store.agents.find(id: instance.agentID, includeDeleted: true)
-            let origins = ConfigMerge.explain(defaults: agent?.defaultConfig ?? [:], overrides: instance.userConfig)
+            let origins = try await useCases.explainConfig(of: instance)
             explain = .init(additionalProperties: origins.mapValues { .init(rawValue: $0.rawValue)! })
         }
         return .ok(.init(body: .json(.init(config: Self.object(instance.config), explain: explain))))
@@ -109,198 +111,48 @@ extension APIHandler {
 
     func updateInstance(_ input: Operations.UpdateInstance.Input) async throws -> Operations.UpdateInstance.Output {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
-        let current = try await findInstance(input.path.instanceId, tenantHeader: input.headers.xTenantID)
-        var next = current
-        var errors: [FieldError] = []
-        if let name = body.name {
-            next.name = name
-            errors += TenantValidation.nameErrors(name)
-        }
-        if let project = body.projectId { next.projectID = project }
-        if let config = body.config {
-            next.userConfig = ConfigMerge.merge(defaults: current.userConfig, overrides: Self.json(config))
-            errors += EventValidation.dataErrors(.object(next.userConfig), pointer: "/config")
-        }
-        if let pipeline = body.pipelineConfig {
-            next.pipelineConfig = JSONValue(pipeline)
-            errors += EventValidation.dataErrors(next.pipelineConfig, pointer: "/pipeline_config")
-        }
-        if !errors.isEmpty { throw AgentplaneError.validation(errors) }
-        let agent = try await store.agents.find(id: current.agentID, includeDeleted: true)
-        next.config = ConfigMerge.merge(defaults: agent?.defaultConfig ?? [:], overrides: next.userConfig)
-        let expected = try input.headers.ifMatch.map { try Self.version(fromETag: $0) } ?? current.version
-        let saved = try await saveInstance(next, current: current, expected: expected, operation: "updateInstance")
-        return .ok(.init(headers: .init(eTag: "\"\(saved.version)\""), body: .json(.init(saved))))
+        let command = UpdateInstance(
+            name: body.name,
+            projectID: body.projectId,
+            config: body.config.map(Self.json),
+            pipelineConfig: body.pipelineConfig.map(JSONValue.init),
+            expectedVersion: try input.headers.ifMatch.map(Self.version(fromETag:))
+        )
+        let saved = try await useCases.updateInstance(
+            try Self.id(input.path.instanceId, "instance"), command, tenant: try Self.tenant(input.headers.xTenantID),
+            by: try caller("updateInstance"))
+        return .ok(.init(headers: .init(eTag: Self.etag(saved.version)), body: .json(.init(saved))))
     }
 
     func stopInstance(_ input: Operations.StopInstance.Input) async throws -> Operations.StopInstance.Output {
-        let saved = try await transition(input.path.instanceId, tenantHeader: input.headers.xTenantID, to: .stopped)
+        let saved = try await useCases.transitionInstance(
+            try Self.id(input.path.instanceId, "instance"), to: .stopped,
+            tenant: try Self.tenant(input.headers.xTenantID), by: try caller("stopInstance"))
         return .ok(.init(body: .json(.init(saved))))
     }
 
     func startInstance(_ input: Operations.StartInstance.Input) async throws -> Operations.StartInstance.Output {
-        let saved = try await transition(input.path.instanceId, tenantHeader: input.headers.xTenantID, to: .pending)
+        let saved = try await useCases.transitionInstance(
+            try Self.id(input.path.instanceId, "instance"), to: .pending,
+            tenant: try Self.tenant(input.headers.xTenantID), by: try caller("startInstance"))
         return .ok(.init(body: .json(.init(saved))))
     }
 
     func deleteInstance(_ input: Operations.DeleteInstance.Input) async throws -> Operations.DeleteInstance.Output {
-        let instance = try await findInstance(input.path.instanceId, tenantHeader: input.headers.xTenantID)
-        let subject = Self.instanceSubject("deleteInstance", instance)
-        try await store.instances.delete(
-            tenant: instance.tenantID,
-            id: instance.id,
-            record: auditing.record(
-                subject,
-                status: 204,
-                events: [Self.instanceEvent("instance.deleted", instance, context: auditing.eventContext())]
-            )
-        )
+        try await useCases.deleteInstance(
+            try Self.id(input.path.instanceId, "instance"), tenant: try Self.tenant(input.headers.xTenantID),
+            by: try caller("deleteInstance"))
         return .noContent(.init())
     }
 
-    /// Creates an instance from either request shape: validation, agent availability, quota.
-    private func newInstance(_ body: Components.Schemas.NewInstance, tenantHeader: String?, operation: String)
-        async throws -> Instance
-    {
-        let principal = try RequestScope.requirePrincipal()
-        let tenantID = try await actingTenant(tenantHeader)
-        var errors: [FieldError] = []
-        let agentText = body.agentId ?? body.templateId ?? body.botId
-        let agentID = agentText.flatMap(UUID.init(uuidString:))
-        if agentID == nil {
-            errors.append(
-                FieldError(pointer: "/agent_id", message: agentText == nil ? "is required" : "must be a UUID"))
-        }
-        let name = body.name ?? body.title ?? ""
-        errors += TenantValidation.nameErrors(name)
-        let overrides = body.config.map(Self.json) ?? [:]
-        errors += EventValidation.dataErrors(.object(overrides), pointer: "/config")
-        let pipeline = body.pipelineConfig.map(JSONValue.init) ?? .object([:])
-        errors += EventValidation.dataErrors(pipeline, pointer: "/pipeline_config")
-        if let project = body.projectId, project.isEmpty || project.unicodeScalars.count > 255 {
-            errors.append(FieldError(pointer: "/project_id", message: "must be 1 to 255 characters"))
-        }
-        if !errors.isEmpty { throw AgentplaneError.validation(errors) }
-        // One answer for unknown, inactive and deleted agents: tenants may not learn of hidden agents.
-        guard let agent = try await store.agents.find(id: agentID!, includeDeleted: true), agent.isActive,
-            agent.deletedAt == nil
-        else {
-            throw AgentplaneError(
-                .agentUnavailable,
-                "No such agent, or it cannot back new instances.",
-                fieldErrors: [FieldError(pointer: "/agent_id", message: "is not available")]
-            )
-        }
-        guard let tenant = try await store.tenants.find(id: tenantID) else {
-            throw AgentplaneError(.notFound, "No such tenant.")
-        }
-        let now = Timestamp.now()
-        let instance = Instance(
-            id: UUIDv7.make(at: now),
-            tenantID: tenantID,
-            agentID: agent.id,
-            ownerUserID: principal.subject,
+    /// Either request shape, as one command (seed 000 names the agent `template_id` or `bot_id`).
+    private static func command(_ body: Components.Schemas.NewInstance) -> CreateInstance {
+        CreateInstance(
+            agentID: body.agentId ?? body.templateId ?? body.botId,
+            name: body.name ?? body.title ?? "",
             projectID: body.projectId,
-            name: name,
-            userConfig: overrides,
-            config: ConfigMerge.merge(defaults: agent.defaultConfig, overrides: overrides),
-            pipelineConfig: pipeline,
-            status: .pending,
-            version: 1,
-            createdAt: now,
-            updatedAt: now
-        )
-        let context = auditing.eventContext()
-        try await store.instances.create(
-            instance,
-            maxInstances: tenant.quotas.maxInstances,
-            record: auditing.record(
-                Self.instanceSubject(operation, instance),
-                status: 201,
-                events: [
-                    Self.instanceEvent("instance.created", instance, context: context),
-                    NewEvent(
-                        type: "knowledge_base.created",
-                        subject: "instances/\(instance.id.lowercasedString)/knowledge-base",
-                        data: .object([
-                            "instance_id": .string(instance.id.lowercasedString),
-                            "agent_id": .string(agent.id.lowercasedString),
-                            "template_id": .string(agent.id.lowercasedString),
-                            "user_id": .string(instance.ownerUserID),
-                        ]),
-                        context: context
-                    ),
-                ]
-            )
-        )
-        return instance
-    }
-
-    private func transition(_ id: String, tenantHeader: String?, to status: InstanceStatus) async throws -> Instance {
-        let current = try await findInstance(id, tenantHeader: tenantHeader)
-        var next = current
-        next.status = try current.status.transition(to: status)
-        return try await saveInstance(
-            next, current: current, expected: current.version,
-            operation: "\(status == .stopped ? "stop" : "start")Instance")
-    }
-
-    /// Stores a change, with `instance.updated` and, for a status change, `instance.status_changed`.
-    private func saveInstance(_ next: Instance, current: Instance, expected: Int64, operation: String) async throws
-        -> Instance
-    {
-        var next = next
-        next.updatedAt = .now()
-        next.version = expected + 1  // events name the version the change creates
-        let context = auditing.eventContext()
-        let events = Self.changeEvents(
-            updated: Self.instanceEvent("instance.updated", next, context: context),
-            statusChanged: Self.instanceEvent("instance.status_changed", next, context: context),
-            from: current.status.rawValue,
-            to: next.status.rawValue
-        )
-        return try await Self.checkingVersion(of: "instance", expected: expected, current: current.version) {
-            try await store.instances.update(
-                next,
-                expectedVersion: expected,
-                from: current.status,
-                record: auditing.record(Self.instanceSubject(operation, current), status: 200, events: events)
-            )
-        }
-    }
-
-    private func findInstance(_ id: String, tenantHeader: String?) async throws -> Instance {
-        let tenant = try await actingTenant(tenantHeader)
-        guard let uuid = UUID(uuidString: id), let instance = try await store.instances.find(tenant: tenant, id: uuid)
-        else {
-            throw AgentplaneError(.notFound, "No such instance.")
-        }
-        return instance
-    }
-
-    static func instanceSubject(_ operation: String, _ instance: Instance) -> Auditing.Subject {
-        Auditing.Subject(
-            operation: operation,
-            tenant: instance.tenantID,
-            resourceType: "instance",
-            resourceID: instance.id.lowercasedString
-        )
-    }
-
-    static func instanceEvent(_ type: String, _ instance: Instance, context: EventContext) -> NewEvent {
-        NewEvent(
-            type: type,
-            subject: "instances/\(instance.id.lowercasedString)",
-            data: .object([
-                "instance_id": .string(instance.id.lowercasedString),
-                "agent_id": .string(instance.agentID.lowercasedString),
-                "template_id": .string(instance.agentID.lowercasedString),
-                "user_id": .string(instance.ownerUserID),
-                "name": .string(instance.name),
-                "status": .string(instance.status.rawValue),
-                "version": .int(instance.version),
-            ]),
-            context: context
+            config: body.config.map(json) ?? [:],
+            pipelineConfig: body.pipelineConfig.map(JSONValue.init) ?? .object([:])
         )
     }
 }

@@ -1,4 +1,5 @@
 import AgentplaneAPI
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneStore
 import Foundation
@@ -10,14 +11,13 @@ extension APIHandler {
             guard let tenant = TenantID(uuidString: cursor) else { throw Paging.badCursor }
             return tenant
         }
-        let tenants = try await store.tenants.list(after: after, limit: limit + 1)
-        let page = tenants.prefix(limit)
+        let page = try await useCases.listTenants(after: after, limit: limit)
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        tenants: page.map(Components.Schemas.Tenant.init),
-                        nextCursor: tenants.count > limit ? page.last?.id.description : nil
+                        tenants: page.items.map(Components.Schemas.Tenant.init),
+                        nextCursor: page.hasMore ? page.items.last?.id.description : nil
                     )
                 )
             )
@@ -26,158 +26,43 @@ extension APIHandler {
 
     func createTenant(_ input: Operations.CreateTenant.Input) async throws -> Operations.CreateTenant.Output {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
-        let quotas = try Self.quotas(body.quotas, base: .defaults)
-        var errors = TenantValidation.slugErrors(body.slug) + TenantValidation.nameErrors(body.name)
-        errors += quotas.errors()
-        if !errors.isEmpty { throw AgentplaneError.validation(errors) }
-        let now = Timestamp.now()
-        let tenant = Tenant(
-            id: TenantID(UUIDv7.make(at: now)),
+        let command = CreateTenant(
             slug: body.slug,
             name: body.name,
-            status: body.status.flatMap { TenantStatus(rawValue: $0.rawValue) } ?? .active,
-            quotas: quotas,
-            version: 1,
-            createdAt: now,
-            updatedAt: now
+            status: body.status.flatMap { TenantStatus(rawValue: $0.rawValue) },
+            quotas: body.quotas.map(QuotaPatch.init)
         )
-        let subject = Auditing.Subject(
-            operation: "createTenant",
-            tenant: tenant.id,
-            resourceType: "tenant",
-            resourceID: tenant.id.description
-        )
-        do {
-            try await store.tenants.create(
-                tenant,
-                record: auditing.record(
-                    subject,
-                    status: 201,
-                    events: [Self.tenantEvent("tenant.created", tenant, context: auditing.eventContext())]
-                )
-            )
-        } catch let error as StoreError where error.kind == .uniqueViolation(constraint: "tenants_slug") {
-            throw AgentplaneError(
-                .conflict,
-                "A tenant with the slug `\(tenant.slug)` already exists.",
-                fieldErrors: [FieldError(pointer: "/slug", message: "is taken")]
-            )
-        }
-
-        return .created(.init(headers: .init(eTag: Self.etag(tenant)), body: .json(.init(tenant))))
+        let tenant = try await useCases.createTenant(command, by: try caller("createTenant"))
+        return .created(.init(headers: .init(eTag: Self.etag(tenant.version)), body: .json(.init(tenant))))
     }
 
     func getTenant(_ input: Operations.GetTenant.Input) async throws -> Operations.GetTenant.Output {
-        let tenant = try await visibleTenant(input.path.tenantId)
-        return .ok(.init(headers: .init(eTag: Self.etag(tenant)), body: .json(.init(tenant))))
+        let tenant = try await useCases.tenant(try Self.tenantID(input.path.tenantId), for: try caller("getTenant"))
+        return .ok(.init(headers: .init(eTag: Self.etag(tenant.version)), body: .json(.init(tenant))))
     }
 
     func updateTenant(_ input: Operations.UpdateTenant.Input) async throws -> Operations.UpdateTenant.Output {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
-        let current = try await visibleTenant(input.path.tenantId)
-        var updated = current
-        if let name = body.name { updated.name = name }
-        if let status = body.status { updated.status = TenantStatus(rawValue: status.rawValue) ?? current.status }
-        updated.quotas = try Self.quotas(body.quotas, base: current.quotas)
-        updated.updatedAt = .now()
-        var errors = body.name.map { TenantValidation.nameErrors($0) } ?? []
-        errors += updated.quotas.errors()
-        if !errors.isEmpty { throw AgentplaneError.validation(errors) }
-        if current.id == .platform, updated.status != .active {
-            throw AgentplaneError(.conflict, "The platform tenant cannot be suspended.")
-        }
-        let expected = try input.headers.ifMatch.map { try Self.version(fromETag: $0) } ?? current.version
-        let subject = Auditing.Subject(
-            operation: "updateTenant",
-            tenant: current.id,
-            resourceType: "tenant",
-            resourceID: current.id.description
+        let command = UpdateTenant(
+            name: body.name,
+            status: body.status.flatMap { TenantStatus(rawValue: $0.rawValue) },
+            quotas: body.quotas.map(QuotaPatch.init),
+            expectedVersion: try input.headers.ifMatch.map(Self.version(fromETag:))
         )
-        let saved = try await Self.checkingVersion(of: "tenant", expected: expected, current: current.version) {
-            try await store.tenants.update(
-                updated,
-                expectedVersion: expected,
-                record: auditing.record(
-                    subject,
-                    status: 200,
-                    events: [Self.tenantEvent("tenant.updated", updated, context: auditing.eventContext())]
-                )
-            )
-        }
-        return .ok(.init(headers: .init(eTag: Self.etag(saved)), body: .json(.init(saved))))
+        let saved = try await useCases.updateTenant(
+            try Self.tenantID(input.path.tenantId), command, by: try caller("updateTenant"))
+        return .ok(.init(headers: .init(eTag: Self.etag(saved.version)), body: .json(.init(saved))))
     }
 
     func deleteTenant(_ input: Operations.DeleteTenant.Input) async throws -> Operations.DeleteTenant.Output {
-        let tenant = try await visibleTenant(input.path.tenantId)
-        guard tenant.id != .platform else {
-            throw AgentplaneError(.conflict, "The platform tenant cannot be deleted.")
-        }
-        let subject = Auditing.Subject(
-            operation: "deleteTenant",
-            tenant: tenant.id,
-            resourceType: "tenant",
-            resourceID: tenant.id.description
-        )
-        try await store.tenants.delete(
-            id: tenant.id,
-            at: .now(),
-            record: auditing.record(
-                subject,
-                status: 204,
-                events: [Self.tenantEvent("tenant.deleted", tenant, context: auditing.eventContext())]
-            )
-        )
-
+        try await useCases.deleteTenant(try Self.tenantID(input.path.tenantId), by: try caller("deleteTenant"))
         return .noContent(.init())
     }
 
-    /// The tenant `id`, when the caller may see it: platform admins see all, others only their own.
-    private func visibleTenant(_ id: String) async throws -> Tenant {
-        let principal = try RequestScope.requirePrincipal()
-        guard let tenantID = TenantID(uuidString: id),
-            principal.role == .platformAdmin || tenantID == principal.tenantID,
-            let tenant = try await store.tenants.find(id: tenantID)
-        else { throw AgentplaneError(.notFound, "No such tenant.") }
-        return tenant
-    }
-
-    static func quotas(_ patch: Components.Schemas.Quotas?, base: TenantQuotas) throws -> TenantQuotas {
-        guard let patch else { return base }
-        return TenantQuotas(
-            maxInstances: patch.maxInstances ?? base.maxInstances,
-            maxTasks: patch.maxTasks ?? base.maxTasks,
-            maxKnowledgeBaseEntries: patch.maxKbEntries ?? base.maxKnowledgeBaseEntries,
-            requestsPerMinute: patch.requestsPerMinute ?? base.requestsPerMinute
-        )
-    }
-
-    static func etag(_ tenant: Tenant) -> String { "\"\(tenant.version)\"" }
-
-    static func version(fromETag etag: String) throws -> Int64 {
-        let trimmed = etag.trimmingCharacters(in: .whitespaces)
-        let bare = trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
-        guard let version = Int64(bare.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) else {
-            throw AgentplaneError(
-                .badRequest,
-                "If-Match must be an ETag this API returned, e.g. \"3\".",
-                fieldErrors: [FieldError(pointer: "If-Match", message: "is not an ETag of this API")]
-            )
-        }
-        return version
-    }
-
-    static func tenantEvent(_ type: String, _ tenant: Tenant, context: EventContext) -> NewEvent {
-        NewEvent(
-            type: type,
-            subject: "tenants/\(tenant.id)",
-            data: .object([
-                "tenant_id": .string(tenant.id.description),
-                "slug": .string(tenant.slug),
-                "name": .string(tenant.name),
-                "status": .string(tenant.status.rawValue),
-            ]),
-            context: context
-        )
+    /// A tenant path id; one that is not a UUID names no tenant (404).
+    private static func tenantID(_ text: String) throws -> TenantID {
+        guard let id = TenantID(uuidString: text) else { throw AgentplaneError(.notFound, "No such tenant.") }
+        return id
     }
 
     static var jsonRequired: AgentplaneError {
@@ -185,21 +70,13 @@ extension APIHandler {
     }
 }
 
-/// Page-size and cursor rules shared by the list operations.
-enum Paging {
-    static func limit(_ requested: Int?) throws -> Int {
-        let limit = requested ?? 100
-        guard (1...1000).contains(limit) else {
-            throw AgentplaneError.validation([FieldError(pointer: "limit", message: "must be between 1 and 1000")])
-        }
-        return limit
-    }
-
-    static var badCursor: AgentplaneError {
-        AgentplaneError(
-            .badRequest,
-            "The cursor is not one this API returned.",
-            fieldErrors: [FieldError(pointer: "cursor", message: "is not a cursor of this list")]
+extension QuotaPatch {
+    init(_ quotas: Components.Schemas.Quotas) {
+        self.init(
+            maxInstances: quotas.maxInstances,
+            maxTasks: quotas.maxTasks,
+            maxKnowledgeBaseEntries: quotas.maxKbEntries,
+            requestsPerMinute: quotas.requestsPerMinute
         )
     }
 }

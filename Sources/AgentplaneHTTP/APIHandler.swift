@@ -1,15 +1,18 @@
 import AgentplaneAPI
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneStore
 import Foundation
 import OpenAPIRuntime
 
-/// Implements the generated `APIProtocol`: thin translation between the wire types and the store.
+/// Implements the generated `APIProtocol`: translates the wire types to use-case commands and the
+/// results back, nothing more.
 struct APIHandler: APIProtocol {
-    let store: any Store
+    let useCases: UseCases
     let info: ServiceInfo
     let tokens: AccessTokens
-    let passwordHasher: PasswordHasher
+
+    var store: any Store { useCases.store }
 
     // MARK: Health
 
@@ -78,27 +81,21 @@ struct APIHandler: APIProtocol {
     // MARK: Events
 
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
-        let tenant = try await actingTenant(input.headers.xTenantID)
-        let requested = input.query.limit ?? EventQuery.defaultLimit
         let query = EventQuery(
             after: input.query.after ?? 0,
-            limit: requested,
+            limit: input.query.limit ?? EventQuery.defaultLimit,
             type: input.query._type,
             subject: input.query.subject
         )
-        try EventValidation.validate(query)
-        // One extra row tells whether more are waiting without a second query.
-        var probe = query
-        probe.limit += 1
-        let events = try await store.events.list(tenant: tenant, query: probe)
-        let page = events.prefix(requested)
+        let page = try await useCases.listEvents(
+            query, tenant: try Self.tenant(input.headers.xTenantID), for: try caller("listEvents"))
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        events: page.map(Components.Schemas.Event.init),
-                        lastSequence: page.last?.sequence ?? query.after,
-                        hasMore: events.count > requested
+                        events: page.items.map(Components.Schemas.Event.init),
+                        lastSequence: page.items.last?.sequence ?? query.after,
+                        hasMore: page.hasMore
                     )
                 )
             )
@@ -106,52 +103,54 @@ struct APIHandler: APIProtocol {
     }
 
     func publishEvent(_ input: Operations.PublishEvent.Input) async throws -> Operations.PublishEvent.Output {
-        let principal = try RequestScope.requirePrincipal()
-        let tenant = try await actingTenant(input.headers.xTenantID)
+        let caller = try caller("publishEvent")
         guard case .json(let body) = input.body else {
             throw AgentplaneError(.unsupportedMediaType, "Send the event as `application/json`.")
         }
-        let scope = RequestScope.current
-        let event = NewEvent(
-            id: body.id ?? UUIDv7.make().lowercasedString,
+        let command = PublishEvent(
+            id: body.id,
             type: body._type,
             subject: body.subject,
             source: body.source,
-            time: body.time.map(Timestamp.init) ?? .now(),
-            data: body.data.map(JSONValue.init) ?? .object([:]),
-            context: EventContext(
-                correlationID: body.correlationid ?? scope.requestID,
-                causationID: body.causationid,
-                requestID: scope.requestID,
-                userID: principal.subject
-            )
+            time: body.time.map(Timestamp.init),
+            data: body.data.map(JSONValue.init),
+            correlationID: body.correlationid,
+            causationID: body.causationid
         )
-        let subject = Auditing.Subject(
-            operation: "publishEvent",
-            tenant: tenant,
-            resourceType: "event",
-            resourceID: event.id
-        )
-        try EventValidation.validatePublished(event)
-        let stored = try await store.events.publish(
-            auditing.record(subject, status: 201, events: [event], details: .object(["type": .string(event.type)]))
-        )
-
-        return .created(.init(body: .json(.init(stored[0]))))
+        let stored = try await useCases.publishEvent(
+            command, tenant: try Self.tenant(input.headers.xTenantID), by: caller)
+        return .created(.init(body: .json(.init(stored))))
     }
 
-    /// The tenant the caller acts in (see `Principal.actingTenant`); a platform admin naming another
-    /// tenant must name one that exists.
-    func actingTenant(_ header: String?) async throws -> TenantID {
+    // MARK: Translation helpers
+
+    /// The use-case caller of the request being handled; 401 without a principal.
+    func caller(_ operation: String) throws -> Caller {
+        let scope = RequestScope.current
         let principal = try RequestScope.requirePrincipal()
-        let tenant = try principal.actingTenant(header: header)
-        if tenant != principal.tenantID, try await store.tenants.find(id: tenant) == nil {
-            throw AgentplaneError(.notFound, "No such tenant.")
+        return Caller(
+            principal: principal, operation: operation, requestID: scope.requestID,
+            clientAddress: scope.clientAddress)
+    }
+
+    /// The tenant an `X-Tenant-ID` header names; 400 naming the header when it is not a UUID.
+    static func tenant(_ header: String?) throws -> TenantID? {
+        guard let header else { return nil }
+        guard let tenant = TenantID(uuidString: header) else {
+            throw AgentplaneError(
+                .badRequest,
+                "X-Tenant-ID must be a UUID.",
+                fieldErrors: [FieldError(pointer: "X-Tenant-ID", message: "must be a UUID")]
+            )
         }
         return tenant
     }
 
-    var auditing: Auditing { Auditing(store: store) }
+    /// A path id; one that is not a UUID names no resource (404, like an unknown one).
+    static func id(_ text: String, _ resource: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw AgentplaneError(.notFound, "No such \(resource).") }
+        return id
+    }
 }
 
 /// What the service says about itself in `/version` and `/internal/health`.

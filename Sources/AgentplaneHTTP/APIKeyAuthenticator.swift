@@ -1,3 +1,4 @@
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneStore
 import Crypto
@@ -15,7 +16,7 @@ package struct APIKeyAuthenticator: Sendable {
     /// The hex SHA-256 of a key: keys are long random secrets, so a fast hash is safe and keeps
     /// verification cheap on every request (passwords, unlike keys, get bcrypt).
     package static func hash(_ token: APIKeyToken) -> String {
-        Digest.sha256Hex(token.text)
+        SecretDigest.hash(token)
     }
 
     /// The principal for an `Authorization` header value; throws 401 for anything else.

@@ -78,22 +78,3 @@ struct AuthorizationMiddleware: ServerMiddleware {
         return try await next(request, body, metadata)
     }
 }
-
-extension Principal {
-    /// The tenant an operation acts in: platform admins may name any tenant with `X-Tenant-ID`; everyone
-    /// else acts in their own, and naming another is a 404 (its existence is not revealed).
-    func actingTenant(header: String?) throws -> TenantID {
-        guard let header else { return tenantID }
-        guard let named = TenantID(uuidString: header) else {
-            throw AgentplaneError(
-                .badRequest,
-                "X-Tenant-ID must be a UUID.",
-                fieldErrors: [FieldError(pointer: "X-Tenant-ID", message: "must be a UUID")]
-            )
-        }
-        guard role == .platformAdmin || named == tenantID else {
-            throw AgentplaneError(.notFound, "No such tenant.")
-        }
-        return named
-    }
-}

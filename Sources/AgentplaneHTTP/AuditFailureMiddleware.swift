@@ -25,7 +25,10 @@ struct AuditFailureMiddleware: ServerMiddleware {
             let scope = RequestScope.current
             let clientError = ErrorMapping.clientError(for: error).error
             let tenant =
-                (try? principal.actingTenant(header: request.headerFields[.tenantID])) ?? principal.tenantID
+                (try? APIHandler.tenant(request.headerFields[.tenantID])).flatMap {
+                    try? principal.actingTenant(named: $0)
+                }
+                ?? principal.tenantID
             let segments = (request.path ?? "").split(separator: "?").first?.split(separator: "/") ?? []
             let entry = AuditEntry(
                 tenantID: tenant,

@@ -1,4 +1,5 @@
 import AgentplaneAPI
+import AgentplaneApp
 import AgentplaneStore
 import Hummingbird
 import Logging
@@ -11,32 +12,30 @@ package struct HTTPSettings: Sendable {
     package var maximumBodyBytes: Int
     /// Requests per minute per credential (0: no per-credential limit).
     package var requestsPerMinutePerCredential: Int
-    /// How passwords are hashed and checked.
-    package var passwordHasher: PasswordHasher
 
     /// Creates settings.
-    package init(maximumBodyBytes: Int, requestsPerMinutePerCredential: Int, passwordHasher: PasswordHasher) {
+    package init(maximumBodyBytes: Int, requestsPerMinutePerCredential: Int) {
         self.maximumBodyBytes = maximumBodyBytes
         self.requestsPerMinutePerCredential = requestsPerMinutePerCredential
-        self.passwordHasher = passwordHasher
     }
 }
 
 /// Assembles the router: middleware chain, generated API handlers and the plain meta routes.
 package enum HTTPRouter {
-    /// The complete router for `store`.
+    /// The complete router over the use cases (and their store).
     ///
     /// Middleware order, outermost first: request id + access log, metrics, body limit, problem
     /// mapping, authentication, rate limits and idempotency (both need the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
     /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it.
     package static func build(
-        store: any Store,
+        useCases: UseCases,
         tokens: AccessTokens,
         contract: ContractDocument,
         info: ServiceInfo,
         settings: HTTPSettings,
         logger: Logger
     ) throws -> Router<AgentplaneRequestContext> {
+        let store = useCases.store
         let router = Router(context: AgentplaneRequestContext.self)
         router.middlewares.add(RequestLifecycleMiddleware(logger: logger))
         router.middlewares.add(MetricsMiddleware())
@@ -59,7 +58,7 @@ package enum HTTPRouter {
         )
         router.middlewares.add(JSONBodyMiddleware())
         MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)
-        try APIHandler(store: store, info: info, tokens: tokens, passwordHasher: settings.passwordHasher)
+        try APIHandler(useCases: useCases, info: info, tokens: tokens)
             .registerHandlers(
                 on: router,
                 configuration: Configuration(

@@ -1,3 +1,4 @@
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneStore
 import Crypto
@@ -88,7 +89,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             hasher.update(data: [0])
         }
         hasher.update(data: Data(buffer: body))
-        return Digest.hex(hasher.finalize())
+        return SecretDigest.hex(hasher.finalize())
     }
 
     static var replayedHeaders: [HTTPField.Name] { [.contentType, .eTag, .location] }

@@ -55,7 +55,7 @@ extension StoreError {
     /// The client-facing error for a store failure: internals stay in the log.
     var agentplaneError: AgentplaneError {
         switch kind {
-        case .uniqueViolation(let constraint) where constraint == "events_tenant_id_id":
+        case .uniqueViolation(.eventID):
             AgentplaneError(.eventIDConflict, "An event with this id already exists for the tenant.")
         case .uniqueViolation:
             AgentplaneError(.conflict, "A resource with the same unique value already exists.")

@@ -1,24 +1,6 @@
 import AgentplaneCore
 import Foundation
 
-/// Who is calling: resolved once per request from the `Authorization` header.
-package struct Principal: Sendable, Hashable {
-    /// The credential's id: the API key's row id, or the user's id.
-    package var id: UUID
-    /// The tenant the credential belongs to.
-    package var tenantID: TenantID
-    /// What the credential may do.
-    package var role: Role
-    /// Granted `resource:action` scopes.
-    package var scopes: [String]
-    /// The key's public prefix, safe to log (nil for users).
-    package var keyPrefix: String?
-    /// How events and the audit log name the caller: `api_key:<prefix>` or `user:<id>`.
-    package var subject: String
-    /// The tenant's rate limit, read with the key.
-    package var tenantRequestsPerMinute: Int
-}
-
 /// Per-request context, set by the middleware chain and read once per handler (a TaskLocal, as the
 /// generated handlers see only their typed input).
 package struct RequestScope: Sendable {

@@ -29,7 +29,7 @@ enum PostgresErrors {
         switch sqlState {
         case "23505":
             return StoreError(
-                .uniqueViolation(constraint: psqlError.serverInfo?[.constraintName] ?? "unknown"),
+                .uniqueViolation(Uniqueness(constraintName: psqlError.serverInfo?[.constraintName] ?? "")),
                 "A record with the same unique value already exists.",
                 underlying: underlying
             )

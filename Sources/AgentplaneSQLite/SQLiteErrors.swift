@@ -20,7 +20,7 @@ enum SQLiteErrors {
         switch databaseError.extendedResultCode {
         case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
             return StoreError(
-                .uniqueViolation(constraint: constraintName(databaseError.message ?? "")),
+                .uniqueViolation(uniqueness(databaseError.message ?? "")),
                 "A record with the same unique value already exists.",
                 underlying: underlying
             )
@@ -36,15 +36,24 @@ enum SQLiteErrors {
         }
     }
 
-    /// `UNIQUE constraint failed: events.tenant_id, events.id` → `events_tenant_id_id`, the name the
-    /// PostgreSQL schema gives the same constraint.
-    static func constraintName(_ message: String) -> String {
-        guard let range = message.range(of: "constraint failed: ") else { return "unknown" }
+    /// The uniqueness SQLite names by its columns (`UNIQUE constraint failed: agents.type`).
+    static func uniqueness(_ message: String) -> Uniqueness {
+        guard let range = message.range(of: "constraint failed: ") else { return .other }
         let columns = message[range.upperBound...].split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }
-        guard let table = columns.first?.split(separator: ".").first else { return "unknown" }
-        let names = columns.compactMap { $0.split(separator: ".").last.map(String.init) }
-        return ([String(table)] + names).joined(separator: "_")
+        return uniquenessByColumns[columns.joined(separator: ",")] ?? .other
     }
+
+    /// The schema's unique indexes, by the columns SQLite reports.
+    private static let uniquenessByColumns: [String: Uniqueness] = [
+        "tenants.slug": .tenantSlug,
+        "service_accounts.tenant_id,service_accounts.name": .serviceAccountName,
+        "api_keys.prefix": .apiKeyPrefix,
+        "api_keys.is_bootstrap": .bootstrapKey,
+        "users.email": .userEmail,
+        "agents.type": .agentType,
+        "agents.activation_code": .agentActivationCode,
+        "events.tenant_id,events.id": .eventID,
+    ]
 }

@@ -1,3 +1,4 @@
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneEngine
 import AgentplaneHTTP
@@ -25,8 +26,10 @@ public enum AgentplaneApplication {
         let store = try Backend.open(configuration, logger: logger)
         let contract = try ContractDocument()
         let tokens = AccessTokens()
+        let useCases = UseCases(
+            store: store, clock: SystemWallClock(), passwords: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
         let router = try HTTPRouter.build(
-            store: store,
+            useCases: useCases,
             tokens: tokens,
             contract: contract,
             info: ServiceInfo(
@@ -37,8 +40,7 @@ public enum AgentplaneApplication {
             ),
             settings: HTTPSettings(
                 maximumBodyBytes: configuration.maximumBodyBytes,
-                requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential,
-                passwordHasher: PasswordHasher(cost: UInt8(configuration.bcryptCost))
+                requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential
             ),
             logger: logger
         )

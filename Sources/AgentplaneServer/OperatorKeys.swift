@@ -1,13 +1,26 @@
+import AgentplaneApp
 import AgentplaneCore
-import AgentplaneHTTP
 import AgentplaneStore
 import Foundation
 
-/// Keys an operator creates from the command line (`agentplane keys create`), for a tenant by slug.
+/// Keys an operator creates from the command line (`agentplane keys create`), for a tenant by slug,
+/// through the same use case and rules as the API.
 public enum OperatorKeys {
     /// What went wrong, in one line for the terminal.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        /// The one line for a use-case error: its first invalid field, or its detail.
+        init(_ error: AgentplaneError) {
+            var line = error.detail
+            if error.code == .validationFailed, let field = error.fieldErrors.first {
+                line = "\(field.pointer.split(separator: "/").first.map(String.init) ?? field.pointer) \(field.message)"
+            }
+            if line.hasSuffix(".") { line.removeLast() }
+            description = (line.prefix(1).lowercased() + line.dropFirst()).replacingOccurrences(of: "`", with: "'")
+        }
+
+        init(description: String) { self.description = description }
     }
 
     /// Creates a key in tenant `slug` with `role` and `scopes` (default: everything the role allows).
@@ -20,57 +33,42 @@ public enum OperatorKeys {
         name: String,
         expiresInDays: Int?
     ) async throws -> APIKeyToken {
-        guard role != .platformAdmin || tenantSlug == "platform" else {
-            throw Failure(description: "the platform_admin role exists only in the platform tenant")
-        }
-        guard let tenant = try await store.tenants.find(slug: tenantSlug) else {
-            throw Failure(description: "no tenant with the slug '\(tenantSlug)'")
-        }
-        let scopes = requested ?? Scope.ceiling(for: role).sorted()
-        if let unknown = scopes.first(where: { !Scope.isKnown($0) }) {
-            throw Failure(
-                description:
-                    "unknown scope '\(unknown)'; known: \(Scope.catalogue.map(\.scope).joined(separator: ", "))"
-            )
-        }
-        if let excess = scopes.first(where: { !Scope.ceiling(for: role).contains($0) }) {
-            throw Failure(description: "the role \(role.rawValue) may not hold the scope '\(excess)'")
-        }
         if let expiresInDays, !(1...3650).contains(expiresInDays) {
             throw Failure(description: "--expires-in-days must be between 1 and 3650")
         }
-        let now = Timestamp.now()
-        let token = APIKeyToken.generate()
-        let key = APIKeyRecord(
-            id: UUIDv7.make(at: now),
-            tenantID: tenant.id,
-            prefix: token.prefix,
-            secretHash: APIKeyAuthenticator.hash(token),
-            name: name,
-            role: role,
-            scopes: scopes,
-            isBootstrap: false,
-            createdAt: now,
-            expiresAt: expiresInDays.map {
-                Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch + Int64($0) * 86_400_000_000)
-            }
-        )
-        try await store.apiKeys.insert(
-            key,
-            event: NewEvent(
-                type: "api_key.created",
-                subject: "api_keys/\(key.id.lowercasedString)",
-                time: now,
-                data: .object([
-                    "key_id": .string(key.id.lowercasedString),
-                    "prefix": .string(key.prefix),
-                    "role": .string(role.rawValue),
-                    "scopes": .array(scopes.map(JSONValue.string)),
-                    "created_by": .string("operator:cli"),
-                ]),
-                context: EventContext(userID: "operator:cli")
-            )
-        )
-        return token
+        let command = CreateAPIKey(
+            name: name, role: role, scopes: requested, expiresInSeconds: expiresInDays.map { $0 * 86_400 })
+        do {
+            return try await UseCases(store: store, passwords: PasswordHasher()).createOperatorKey(
+                command, tenantSlug: tenantSlug, by: .operatorCLI("cli.keys.create")
+            ).token
+        } catch let error as AgentplaneError {
+            throw Failure(error)
+        }
+    }
+}
+
+/// Local users an operator creates from the command line (`agentplane users create`).
+public enum OperatorUsers {
+    /// Creates a user, member of tenant `tenantSlug` with `role` (or a platform admin).
+    public static func create(
+        store: any Store,
+        email: String,
+        name: String,
+        password: String,
+        tenantSlug: String?,
+        role: Role,
+        platformAdmin: Bool,
+        bcryptCost: Int
+    ) async throws -> User {
+        let command = CreateUser(
+            email: email, name: name, password: password, tenantSlug: tenantSlug, role: role,
+            platformAdmin: platformAdmin)
+        do {
+            return try await UseCases(store: store, passwords: PasswordHasher(cost: UInt8(bcryptCost))).createUser(
+                command, by: .operatorCLI("cli.users.create"))
+        } catch let error as AgentplaneError {
+            throw OperatorKeys.Failure(error)
+        }
     }
 }

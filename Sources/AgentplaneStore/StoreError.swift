@@ -1,11 +1,39 @@
+/// Which uniqueness rule a write broke. The raw value is the name both schemas give the constraint;
+/// only the adapters read it.
+public enum Uniqueness: String, Sendable, Hashable, CaseIterable {
+    /// A live tenant already has the slug.
+    case tenantSlug = "tenants_slug"
+    /// The tenant already has a service account with the name.
+    case serviceAccountName = "service_accounts_tenant_id_name"
+    /// Another key has the prefix.
+    case apiKeyPrefix = "api_keys_prefix"
+    /// A bootstrap key exists already.
+    case bootstrapKey = "api_keys_is_bootstrap"
+    /// Another user has the email.
+    case userEmail = "users_email"
+    /// A live agent already has the type.
+    case agentType = "agents_type"
+    /// A live agent already uses the activation code.
+    case agentActivationCode = "agents_activation_code"
+    /// The tenant's log already has an event with the id.
+    case eventID = "events_tenant_id_id"
+    /// A row with the same primary key or another unique value exists.
+    case other
+
+    /// The uniqueness a constraint (or index) name stands for.
+    public init(constraintName: String) {
+        self = Uniqueness(rawValue: constraintName) ?? .other
+    }
+}
+
 /// The one error type every store adapter throws; driver errors are translated at the adapter boundary.
 ///
 /// `description` is safe to show (no SQL, no driver text); `debugDescription` keeps the details for logs.
 public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// What kind of failure this is; callers branch on it.
     public enum Kind: Sendable, Hashable {
-        /// A unique constraint rejected the write; `constraint` names it (e.g. `events_tenant_id_id`).
-        case uniqueViolation(constraint: String)
+        /// A unique constraint rejected the write: which uniqueness it was.
+        case uniqueViolation(Uniqueness)
         /// The row the operation needs does not exist.
         case notFound
         /// The row changed since the caller read it (optimistic concurrency).

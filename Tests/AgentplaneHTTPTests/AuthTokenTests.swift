@@ -1,3 +1,4 @@
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneServer
 import AgentplaneStore

@@ -85,7 +85,7 @@ import Testing
                 copy.type = agent.type
                 try await store.agents.create(copy, record: Self.record(.platform))
             }
-            #expect(duplicate?.kind == .uniqueViolation(constraint: "agents_type"))
+            #expect(duplicate?.kind == .uniqueViolation(.agentType))
         }
     }
 

@@ -13,7 +13,7 @@ import Testing
                 try await store.apiKeys.insert(
                     Fixtures.apiKey(prefix: key.prefix), event: Fixtures.event("api_key.created"))
             }
-            #expect(error?.kind == .uniqueViolation(constraint: "api_keys_prefix"))
+            #expect(error?.kind == .uniqueViolation(.apiKeyPrefix))
         }
     }
 
@@ -27,7 +27,7 @@ import Testing
                 try await store.apiKeys.insert(
                     Fixtures.apiKey(isBootstrap: true), event: Fixtures.event("api_key.created"))
             }
-            #expect(error?.kind == .uniqueViolation(constraint: "api_keys_is_bootstrap"))
+            #expect(error?.kind == .uniqueViolation(.bootstrapKey))
         }
     }
 
@@ -40,7 +40,7 @@ import Testing
             let error = await #expect(throws: StoreError.self) {
                 _ = try await store.events.append([event], tenant: tenant)
             }
-            #expect(error?.kind == .uniqueViolation(constraint: "events_tenant_id_id"))
+            #expect(error?.kind == .uniqueViolation(.eventID))
             // The same id in another tenant is a different event.
             _ = try await store.events.append([event], tenant: Fixtures.tenant())
         }

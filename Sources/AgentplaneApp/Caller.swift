@@ -1,0 +1,80 @@
+import AgentplaneCore
+
+/// Who asks a use case for something, and through which door: the principal plus what the audit
+/// log and events record about the request (the HTTP operation, the CLI command, the worker).
+public struct Caller: Sendable {
+    /// The authenticated principal.
+    public var principal: Principal
+    /// The operation, as the audit log names it (the OpenAPI operationId, or `cli.keys.create`).
+    public var operation: String
+    /// The request id (`X-Request-ID`), when there is a request.
+    public var requestID: String?
+    /// The client's address, when there is one.
+    public var clientAddress: String?
+
+    /// Creates a caller.
+    public init(principal: Principal, operation: String, requestID: String? = nil, clientAddress: String? = nil) {
+        self.principal = principal
+        self.operation = operation
+        self.requestID = requestID
+        self.clientAddress = clientAddress
+    }
+
+    /// The operator at the command line.
+    public static func operatorCLI(_ operation: String) -> Caller {
+        Caller(principal: .operatorCLI, operation: operation)
+    }
+
+    /// What the caller's events carry: the request (also as correlation) and the principal.
+    public var eventContext: EventContext {
+        EventContext(correlationID: requestID, requestID: requestID, userID: principal.subject)
+    }
+
+    /// The audit row and events a successful mutation commits with its change.
+    public func record(
+        _ resource: AuditedResource, status: Int, events: [NewEvent], details: JSONValue = .object([:]),
+        at time: Timestamp
+    ) -> ChangeRecord {
+        ChangeRecord(
+            events: events, audit: audit(resource, outcome: .success, status: status, details: details, at: time))
+    }
+
+    /// An audit row for this caller.
+    public func audit(
+        _ resource: AuditedResource, outcome: AuditOutcome, status: Int, details: JSONValue = .object([:]),
+        at time: Timestamp
+    ) -> AuditEntry {
+        AuditEntry(
+            id: UUIDv7.make(at: time),
+            tenantID: resource.tenant,
+            occurredAt: time,
+            principalID: principal.subject,
+            keyPrefix: principal.keyPrefix,
+            operation: operation,
+            resourceType: resource.type,
+            resourceID: resource.id,
+            requestID: requestID,
+            clientAddress: clientAddress,
+            outcome: outcome,
+            status: status,
+            details: details
+        )
+    }
+}
+
+/// What a mutation is about, for the audit log.
+public struct AuditedResource: Sendable, Hashable {
+    /// The tenant it happened in.
+    public var tenant: TenantID
+    /// The kind of resource, e.g. `instance`.
+    public var type: String
+    /// Its id, when known.
+    public var id: String?
+
+    /// Creates the description.
+    public init(tenant: TenantID, type: String, id: String?) {
+        self.tenant = tenant
+        self.type = type
+        self.id = id
+    }
+}
