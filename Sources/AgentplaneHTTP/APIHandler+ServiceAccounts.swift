@@ -43,6 +43,7 @@ extension APIHandler {
         try await useCases.deleteServiceAccount(
             try Self.id(input.path.accountId, "service account"), tenant: try Self.tenant(input.headers.xTenantID),
             by: try caller("deleteServiceAccount"))
+        keyCache.removeAll()
         return .noContent(.init())
     }
 
@@ -76,6 +77,7 @@ extension APIHandler {
         // The account answers first, so an unknown account is a 404 whatever the key id is.
         _ = try await useCases.serviceAccount(account, tenant: tenant, for: caller)
         try await useCases.revokeKey(try Self.id(input.path.keyId, "key"), account: account, tenant: tenant, by: caller)
+        keyCache.removeAll()
         return .noContent(.init())
     }
 }

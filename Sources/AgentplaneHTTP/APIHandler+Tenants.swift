@@ -51,11 +51,13 @@ extension APIHandler {
         )
         let saved = try await useCases.updateTenant(
             try Self.tenantID(input.path.tenantId), command, by: try caller("updateTenant"))
+        keyCache.removeAll()
         return .ok(.init(headers: .init(eTag: Self.etag(saved.version)), body: .json(.init(saved))))
     }
 
     func deleteTenant(_ input: Operations.DeleteTenant.Input) async throws -> Operations.DeleteTenant.Output {
         try await useCases.deleteTenant(try Self.tenantID(input.path.tenantId), by: try caller("deleteTenant"))
+        keyCache.removeAll()
         return .noContent(.init())
     }
 

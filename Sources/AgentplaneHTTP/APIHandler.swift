@@ -11,6 +11,8 @@ struct APIHandler: APIProtocol {
     let useCases: UseCases
     let info: ServiceInfo
     let tokens: AccessTokens
+    /// Verified API keys; cleared when this node changes what a verification depends on.
+    let keyCache: VerifiedKeyCache
 
     var store: any Store { useCases.store }
 

@@ -7,10 +7,17 @@ import Foundation
 /// Verifies `Authorization: Bearer ap_…` keys against their stored hashes.
 package struct APIKeyAuthenticator: Sendable {
     let keys: any APIKeyStore
+    let clock: any WallClock
+    let cache: VerifiedKeyCache
 
-    /// Creates an authenticator over the key store.
-    package init(keys: any APIKeyStore) {
+    /// How long a node trusts a key it verified: the bound on how long a revoked key keeps working.
+    package static let defaultCacheTTL: Duration = .seconds(5)
+
+    /// Creates an authenticator over the key store, reading time from `clock`.
+    init(keys: any APIKeyStore, clock: any WallClock, cache: VerifiedKeyCache) {
         self.keys = keys
+        self.clock = clock
+        self.cache = cache
     }
 
     /// The hex SHA-256 of a key: keys are long random secrets, so a fast hash is safe and keeps
@@ -20,7 +27,7 @@ package struct APIKeyAuthenticator: Sendable {
     }
 
     /// The principal for an `Authorization` header value; throws 401 for anything else.
-    package func authenticate(authorization: String?, now: Timestamp = .now()) async throws -> Principal {
+    package func authenticate(authorization: String?) async throws -> Principal {
         guard let authorization else {
             throw AgentplaneError(.unauthenticated, "Send `Authorization: Bearer <api key>`.")
         }
@@ -28,18 +35,27 @@ package struct APIKeyAuthenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw AgentplaneError(.unauthenticated, "The Authorization header must use the Bearer scheme.")
         }
-        return try await authenticate(key: String(parts[1].trimmingCharacters(in: .whitespaces)), now: now)
+        return try await authenticate(key: String(parts[1].trimmingCharacters(in: .whitespaces)))
     }
 
     /// The principal for an API key's text; throws 401/403.
-    package func authenticate(key text: String, now: Timestamp = .now()) async throws -> Principal {
+    package func authenticate(key text: String) async throws -> Principal {
+        let now = clock.now()
         let invalid = AgentplaneError(.unauthenticated, "The API key is invalid, expired or revoked.")
-        guard let token = APIKeyToken(parsing: text),
-            let (record, tenant) = try await keys.find(prefix: token.prefix)
-        else { throw invalid }
-        guard Self.constantTimeEqual(record.secretHash, Self.hash(token)), record.revokedAt == nil,
-            record.expiresAt.map({ $0 > now }) ?? true, let tenant
-        else { throw invalid }
+        guard let token = APIKeyToken(parsing: text) else { throw invalid }
+        let secretHash = Self.hash(token)
+        let record: APIKeyRecord
+        let tenant: TenantAccess
+        if let cached = cache.entry(prefix: token.prefix, secretHash: secretHash, now: now) {
+            (record, tenant) = (cached.record, cached.tenant)
+        } else {
+            guard let (found, access) = try await keys.find(prefix: token.prefix),
+                Self.constantTimeEqual(found.secretHash, secretHash), found.revokedAt == nil, let access
+            else { throw invalid }
+            (record, tenant) = (found, access)
+            cache.store(VerifiedKeyCache.Entry(record: record, tenant: tenant, verifiedAt: now))
+        }
+        guard record.expiresAt.map({ $0 > now }) ?? true else { throw invalid }
         guard tenant.status == .active else {
             throw AgentplaneError(.tenantSuspended, "The credential's tenant is suspended.")
         }
@@ -50,6 +66,7 @@ package struct APIKeyAuthenticator: Sendable {
                 at: now,
                 notBefore: Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - 60_000_000)
             )
+            cache.noteUse(prefix: record.prefix, at: now)
         }
         return Principal(
             id: record.id,

@@ -36,6 +36,7 @@ package enum HTTPRouter {
         logger: Logger
     ) throws -> Router<AgentplaneRequestContext> {
         let store = useCases.store
+        let keyCache = VerifiedKeyCache(ttl: APIKeyAuthenticator.defaultCacheTTL)
         let router = Router(context: AgentplaneRequestContext.self)
         router.middlewares.add(RequestLifecycleMiddleware(logger: logger))
         router.middlewares.add(MetricsMiddleware())
@@ -44,21 +45,23 @@ package enum HTTPRouter {
         router.middlewares.add(
             AuthenticationMiddleware(
                 authenticator: BearerAuthenticator(
-                    keys: APIKeyAuthenticator(keys: store.apiKeys),
+                    keys: APIKeyAuthenticator(keys: store.apiKeys, clock: useCases.clock, cache: keyCache),
                     tokens: tokens,
                     store: store
                 )
             )
         )
         router.middlewares.add(
-            RateLimitMiddleware(limiter: RateLimiter(), perPrincipal: settings.requestsPerMinutePerCredential)
+            RateLimitMiddleware(
+                limiter: RateLimiter(clock: useCases.clock), perPrincipal: settings.requestsPerMinutePerCredential)
         )
         router.middlewares.add(
-            IdempotencyMiddleware(store: store.idempotency, secretRoutes: contract.secretResponseRoutes)
+            IdempotencyMiddleware(
+                store: store.idempotency, secretRoutes: contract.secretResponseRoutes, clock: useCases.clock)
         )
         router.middlewares.add(JSONBodyMiddleware())
         MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)
-        try APIHandler(useCases: useCases, info: info, tokens: tokens)
+        try APIHandler(useCases: useCases, info: info, tokens: tokens, keyCache: keyCache)
             .registerHandlers(
                 on: router,
                 configuration: Configuration(

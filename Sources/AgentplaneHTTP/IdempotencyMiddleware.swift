@@ -15,6 +15,8 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Route templates whose responses carry a secret (`x-secret-response` in the contract): the secret
     /// (the top-level `key` member) is never stored, and a replay says so.
     let secretRoutes: Set<String>
+    /// Where time comes from.
+    let clock: any WallClock
     let lifetime: Duration = .seconds(24 * 3600)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -40,7 +42,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             key: key
         )
         let fingerprint = Self.fingerprint(request, body: body)
-        let now = Timestamp.now()
+        let now = clock.now()
         let expiresAt = Timestamp(
             microsecondsSinceEpoch: now.microsecondsSinceEpoch + lifetime.components.seconds * 1_000_000
         )

@@ -8,12 +8,16 @@ import Synchronization
 /// nodes each enforces the limit on its own share of the traffic).
 final class RateLimiter: Sendable {
     private let buckets = Mutex<[String: TokenBucket]>([:])
-    private let start = ContinuousClock.now
+    private let clock: any WallClock
+
+    /// A limiter reading time from `clock`.
+    init(clock: any WallClock) {
+        self.clock = clock
+    }
 
     /// Takes one token from the bucket `key` with `perMinute` capacity.
     func take(_ key: String, perMinute: Int) -> TokenBucket.Decision {
-        let elapsed = ContinuousClock.now - start
-        let now = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let now = Double(clock.now().microsecondsSinceEpoch) / 1e6
         return buckets.withLock { buckets in
             var bucket = buckets[key] ?? TokenBucket(perMinute: perMinute, now: now)
             let decision = bucket.take(now: now, perMinute: perMinute)

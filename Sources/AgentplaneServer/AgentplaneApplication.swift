@@ -20,6 +20,7 @@ public enum AgentplaneApplication {
     public static func build(
         configuration: ServerConfiguration,
         logger: Logger,
+        clock: any WallClock = SystemWallClock(),
         announce: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
@@ -27,7 +28,7 @@ public enum AgentplaneApplication {
         let contract = try ContractDocument()
         let tokens = AccessTokens()
         let useCases = UseCases(
-            store: store, clock: SystemWallClock(), passwords: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
+            store: store, clock: clock, passwords: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
         let router = try HTTPRouter.build(
             useCases: useCases,
             tokens: tokens,
@@ -102,6 +103,7 @@ public enum AgentplaneApplication {
         store: any Store,
         configuration: ServerConfiguration,
         logger: Logger,
+        clock: any WallClock = SystemWallClock(),
         announce: @Sendable (String) -> Void
     ) async throws {
         let report = try await store.migrate()

@@ -16,6 +16,7 @@ public func withLiveServer<T: Sendable>(
     maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
     requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential,
     oidc: OIDCConfiguration? = nil,
+    clock: any WallClock = SystemWallClock(),
     prepare: (any Store) async throws -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, IsolatedDatabase) async throws -> T
 ) async throws -> T {
@@ -33,6 +34,7 @@ public func withLiveServer<T: Sendable>(
                 oidc: oidc
             ),
             logger: testLogger(),
+            clock: clock,
             announce: { _ in }
         )
         return try await app.test(.live) { client in try await body(client, database) }

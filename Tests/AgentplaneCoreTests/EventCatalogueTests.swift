@@ -22,6 +22,8 @@ import Testing
             })
         let defined = Set(EventType.allCases.map(\.rawValue))
         #expect(defined.subtracting(documented).isEmpty, "undocumented: \(defined.subtracting(documented).sorted())")
-        #expect(documented.subtracting(defined).isEmpty, "not in the catalogue: \(documented.subtracting(defined).sorted())")
+        #expect(
+            documented.subtracting(defined).isEmpty, "not in the catalogue: \(documented.subtracting(defined).sorted())"
+        )
     }
 }

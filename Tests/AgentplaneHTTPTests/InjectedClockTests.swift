@@ -1,0 +1,45 @@
+import AgentplaneCore
+import AgentplaneTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// Time reaches use cases, authentication, rate limits and events from one injected clock.
+@Suite struct InjectedClockTests {
+    @Test(arguments: TestBackend.allCases)
+    func keysExpireAndBucketsRefillOnTheInjectedClock(backend: TestBackend) async throws {
+        let clock = ManualClock()
+        try await withLiveServer(backend, clock: clock) { client, _ in
+            let acme = try await TenantFixture.make(client, slug: "acme")
+            let created = try await client.request(
+                .post, "/api/v1/service-accounts/\(acme.adminAccountID)/keys", key: acme.adminKey,
+                json: #"{"expires_in_seconds":60}"#)
+            #expect(created.status == .created, "\(created.text)")
+            let shortLived = try #require(try created.json()["key"]?.stringValue)
+            #expect(try created.json()["api_key"]?["expires_at"]?.stringValue == nil ? false : true)
+            #expect(try await client.request(.get, "/api/v1/events", key: shortLived).status == .ok)
+            clock.advance(seconds: 61)
+            // Expired, although this node verified it a moment ago (the cache checks expiry too).
+            #expect(try await client.request(.get, "/api/v1/events", key: shortLived).status == .unauthorized)
+
+            // Events carry the injected time.
+            let published = try await client.request(
+                .post, "/api/v1/events", key: acme.adminKey, json: #"{"type":"clock.checked"}"#)
+            let time = try #require(try published.json()["time"]?.stringValue)
+            #expect(Timestamp(rfc3339: time) == Timestamp(microsecondsSinceEpoch: clock.now().microsecondsSinceEpoch))
+
+            // The tenant's bucket: 2 per minute, refilled when the clock moves on.
+            let patched = try await client.request(
+                .patch, "/api/v1/tenants/\(acme.id)", json: #"{"quotas":{"requests_per_minute":2}}"#)
+            #expect(patched.status == .ok, "\(patched.text)")
+            clock.advance(seconds: 60)
+            #expect(try await client.request(.get, "/api/v1/events", key: acme.adminKey).status == .ok)
+            #expect(try await client.request(.get, "/api/v1/events", key: acme.adminKey).status == .ok)
+            let limited = try await client.request(.get, "/api/v1/events", key: acme.adminKey)
+            #expect(limited.status == .tooManyRequests)
+            clock.advance(seconds: 60)
+            #expect(try await client.request(.get, "/api/v1/events", key: acme.adminKey).status == .ok)
+        }
+    }
+}
