@@ -13,12 +13,6 @@ package struct APIKeyAuthenticator: Sendable {
     /// How long a node trusts a key it verified: the bound on how long a revoked key keeps working.
     package static let defaultCacheTTL: Duration = .seconds(5)
 
-    /// Creates an authenticator over the key store, reading time from `clock`.
-    init(keys: any APIKeyStore, clock: any WallClock, cache: VerifiedKeyCache) {
-        self.keys = keys
-        self.clock = clock
-        self.cache = cache
-    }
 
     /// The hex SHA-256 of a key: keys are long random secrets, so a fast hash is safe and keeps
     /// verification cheap on every request (passwords, unlike keys, get bcrypt).
