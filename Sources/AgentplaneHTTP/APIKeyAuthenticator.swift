@@ -13,7 +13,6 @@ package struct APIKeyAuthenticator: Sendable {
     /// How long a node trusts a key it verified: the bound on how long a revoked key keeps working.
     package static let defaultCacheTTL: Duration = .seconds(5)
 
-
     /// The hex SHA-256 of a key: keys are long random secrets, so a fast hash is safe and keeps
     /// verification cheap on every request (passwords, unlike keys, get bcrypt).
     package static func hash(_ token: APIKeyToken) -> String {
