@@ -43,3 +43,27 @@ import Testing
         }
     }
 }
+
+/// Another node's revocation reaches this node's key cache within its documented bound.
+@Suite struct KeyCacheBoundTests {
+    @Test func aKeyRevokedElsewhereStopsWorkingWithinTheCacheTTL() async throws {
+        let clock = ManualClock()
+        try await withLiveServer(.postgres, clock: clock) { client, database in
+            let acme = try await TenantFixture.make(client, slug: "acme")
+            #expect(try await client.request(.get, "/api/v1/events", key: acme.adminKey).status == .ok)
+            // Another node revokes the key: only the database knows.
+            try await PostgresAdmin.withConnection(url: try #require(database.postgresURL)) { connection in
+                try await connection.query(
+                    "SELECT set_config('app.tenant_id', \(acme.id), false)", logger: testLogger())
+                try await connection.query(
+                    "UPDATE api_keys SET revoked_at = now() WHERE id = \(acme.adminKeyID)::uuid",
+                    logger: testLogger())
+            }
+            // This node verified it a moment ago and trusts that for at most the TTL...
+            #expect(try await client.request(.get, "/api/v1/events", key: acme.adminKey).status == .ok)
+            clock.advance(seconds: 5)
+            // ...then reads the database again.
+            #expect(try await client.request(.get, "/api/v1/events", key: acme.adminKey).status == .unauthorized)
+        }
+    }
+}
