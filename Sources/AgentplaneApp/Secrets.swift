@@ -12,17 +12,8 @@ public enum SecretDigest {
     /// The stored hash of an API key.
     public static func hash(_ token: APIKeyToken) -> String { sha256Hex(token.text) }
 
-    /// Lowercase hex of bytes, without per-byte formatting.
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// Lowercase hex of bytes.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.encode(bytes) }
 }
 
 /// Password hashing (bcrypt in production), off the cooperative pool.

@@ -18,7 +18,7 @@ public struct TenantID: Sendable, Hashable, Codable, CustomStringConvertible {
     public static let platform = TenantID(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
 
     /// Lowercase canonical text, as stored and served.
-    public var description: String { rawValue.uuidString.lowercased() }
+    public var description: String { Hex.uuid(rawValue) }
 }
 
 /// Time-ordered UUIDs (RFC 9562 version 7): sortable by creation, unique without coordination.
@@ -47,5 +47,5 @@ public enum UUIDv7 {
 
 extension UUID {
     /// Lowercase canonical text, the form every API response and store row uses.
-    public var lowercasedString: String { uuidString.lowercased() }
+    public var lowercasedString: String { Hex.uuid(self) }
 }

@@ -27,7 +27,7 @@ extension APIHandler {
                     .init(
                         accessToken: accessToken,
                         tokenType: .bearer,
-                        expiresIn: Int(await tokens.lifetime.components.seconds),
+                        expiresIn: Int(tokens.lifetime.components.seconds),
                         refreshToken: signedIn.refreshToken,
                         tenantId: signedIn.tenant.description,
                         role: signedIn.role.rawValue

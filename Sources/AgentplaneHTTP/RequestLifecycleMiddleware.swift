@@ -74,7 +74,8 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
         {
             return parts[1].lowercased()
         }
-        return (0..<2).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
+        var generator = SystemRandomNumberGenerator()
+        return Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }
 

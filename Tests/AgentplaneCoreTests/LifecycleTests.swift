@@ -23,7 +23,7 @@ import Testing
         do {
             _ = try InstanceStatus.running.transition(to: .provisioning)
             Issue.record("expected a refusal")
-        } catch let error as AgentplaneError {
+        } catch {
             #expect(error.code == .illegalTransition)
             #expect(error.code.status == 409)
             #expect(error.details == ["from": "running", "to": "provisioning"])

@@ -56,3 +56,19 @@ import Testing
         #expect(["8", "9", "a", "b"].contains(Array(later.lowercasedString)[19]))
     }
 }
+
+/// The hand-written hex and UUID text agree with Foundation's.
+@Suite struct HexTests {
+    @Test func uuidTextMatchesFoundation() {
+        for _ in 0..<1000 {
+            let uuid = UUID()
+            #expect(uuid.lowercasedString == uuid.uuidString.lowercased())
+        }
+        #expect(TenantID.platform.description == "00000000-0000-0000-0000-000000000000")
+    }
+
+    @Test func hexMatchesFormattedBytes() {
+        let bytes: [UInt8] = Array(0...255)
+        #expect(Hex.encode(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+    }
+}
