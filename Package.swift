@@ -158,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["AgentplaneEngine", "AgentplaneTesting"],
+            dependencies: ["AgentplaneApp", "AgentplaneEngine", "AgentplaneTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
