@@ -151,21 +151,6 @@ extension APIHandler {
         )
     }
 
-    static func etag(_ tenant: Tenant) -> String { "\"\(tenant.version)\"" }
-
-    static func version(fromETag etag: String) throws -> Int64 {
-        let trimmed = etag.trimmingCharacters(in: .whitespaces)
-        let bare = trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
-        guard let version = Int64(bare.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) else {
-            throw AgentplaneError(
-                .badRequest,
-                "If-Match must be an ETag this API returned, e.g. \"3\".",
-                fieldErrors: [FieldError(pointer: "If-Match", message: "is not an ETag of this API")]
-            )
-        }
-        return version
-    }
-
     static func tenantEvent(_ type: String, _ tenant: Tenant, context: EventContext) -> NewEvent {
         NewEvent(
             type: type,
@@ -182,25 +167,6 @@ extension APIHandler {
 
     static var jsonRequired: AgentplaneError {
         AgentplaneError(.unsupportedMediaType, "Send the body as `application/json`.")
-    }
-}
-
-/// Page-size and cursor rules shared by the list operations.
-enum Paging {
-    static func limit(_ requested: Int?) throws -> Int {
-        let limit = requested ?? 100
-        guard (1...1000).contains(limit) else {
-            throw AgentplaneError.validation([FieldError(pointer: "limit", message: "must be between 1 and 1000")])
-        }
-        return limit
-    }
-
-    static var badCursor: AgentplaneError {
-        AgentplaneError(
-            .badRequest,
-            "The cursor is not one this API returned.",
-            fieldErrors: [FieldError(pointer: "cursor", message: "is not a cursor of this list")]
-        )
     }
 }
 
