@@ -153,10 +153,10 @@ extension APIHandler {
         let instance = try await findInstanceForEntries(input.path.instanceId, tenantHeader: input.headers.xTenantID)
         let limit = input.query.limit ?? 20
         guard (1...100).contains(limit) else {
-            throw AgentplaneError.validation([FieldError(pointer: "limit", message: "must be between 1 and 100")])
+            throw AgentplaneError.badQuery([FieldError(pointer: "limit", message: "must be between 1 and 100")])
         }
         guard !input.query.q.trimmingCharacters(in: .whitespaces).isEmpty, input.query.q.count <= 500 else {
-            throw AgentplaneError.validation([FieldError(pointer: "q", message: "must be 1 to 500 characters")])
+            throw AgentplaneError.badQuery([FieldError(pointer: "q", message: "must be 1 to 500 characters")])
         }
         let hits = try await store.knowledgeBase.search(
             tenant: instance.tenantID,

@@ -6,7 +6,7 @@ enum Paging {
     static func limit(_ requested: Int?) throws -> Int {
         let limit = requested ?? 100
         guard (1...1000).contains(limit) else {
-            throw AgentplaneError.validation([FieldError(pointer: "limit", message: "must be between 1 and 1000")])
+            throw AgentplaneError.badQuery([FieldError(pointer: "limit", message: "must be between 1 and 1000")])
         }
         return limit
     }
