@@ -82,7 +82,7 @@ extension UseCases {
         instance id: UUID, query: String, limit: Int, tenant named: TenantID?, for caller: Caller
     ) async throws -> [KnowledgeBaseHit] {
         let errors = KnowledgeBaseDecisions.searchErrors(query: query, limit: limit)
-        if !errors.isEmpty { throw AgentplaneError.validation(errors) }
+        if !errors.isEmpty { throw AgentplaneError.badQuery(errors) }
         let instance = try await instance(id, tenant: named, for: caller)
         return try await store.knowledgeBase.search(
             tenant: instance.tenantID, instance: instance.id, query: query, limit: limit)

@@ -130,5 +130,15 @@ public struct AgentplaneError: Error, Sendable, CustomStringConvertible {
         return AgentplaneError(.validationFailed, detail, fieldErrors: fieldErrors)
     }
 
+    /// Query parameters outside their range: `BAD_REQUEST` (400) naming each one, as for a parameter of
+    /// the wrong type. A parameter is part of the URL, so its errors are 400; `validation` (422) is for bodies.
+    public static func badQuery(_ fieldErrors: [FieldError]) -> AgentplaneError {
+        let detail =
+            fieldErrors.count == 1
+            ? "Query parameter `\(fieldErrors[0].pointer)` \(fieldErrors[0].message)."
+            : "\(fieldErrors.count) query parameters are invalid."
+        return AgentplaneError(.badRequest, detail, fieldErrors: fieldErrors)
+    }
+
     public var description: String { "\(code.rawValue): \(detail)" }
 }

@@ -86,7 +86,7 @@ public enum EventValidation {
         }
     }
 
-    /// Validates a reader's query; throws a validation error naming each bad parameter.
+    /// Validates a reader's query; throws a `BAD_REQUEST` naming each bad parameter.
     public static func validate(_ query: EventQuery) throws {
         var errors: [FieldError] = []
         if query.after < 0 { errors.append(FieldError(pointer: "after", message: "must be 0 or greater")) }
@@ -95,6 +95,6 @@ public enum EventValidation {
         }
         if let type = query.type { errors += typeErrors(type, pointer: "type") }
         if let subject = query.subject { errors += textErrors(subject, pointer: "subject") }
-        if !errors.isEmpty { throw AgentplaneError.validation(errors) }
+        if !errors.isEmpty { throw AgentplaneError.badQuery(errors) }
     }
 }

@@ -15,12 +15,32 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         guard path.hasPrefix("/api/"), !Self.publicPaths.contains(path) else {
             return try await next(request, context)
         }
+        let request = try Self.naming(tenantOf: request)
         var scope = RequestScope.current
         scope.principal = try await authenticator.authenticate(
             authorization: request.headers[.authorization],
-            tenantHeader: request.headers[.tenantID] ?? request.headers[.orgID]
+            tenantHeader: request.headers[.tenantID]
         )
         return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+    }
+
+    /// Seed 002's `x-org-id` is another name for `X-Tenant-ID`: sent alone, it is copied into `X-Tenant-ID`,
+    /// so that every credential and every handler reads one header. Both naming different tenants is a 400.
+    static func naming(tenantOf request: Request) throws -> Request {
+        guard let org = request.headers[.orgID] else { return request }
+        if let tenant = request.headers[.tenantID] {
+            guard tenant == org else {
+                throw AgentplaneError(
+                    .badRequest,
+                    "X-Tenant-ID and x-org-id name different tenants; send one of them.",
+                    fieldErrors: [FieldError(pointer: "x-org-id", message: "differs from X-Tenant-ID")]
+                )
+            }
+            return request
+        }
+        var head = request.head
+        head.headerFields[.tenantID] = org
+        return Request(head: head, body: request.body)
     }
 }
 

@@ -29,7 +29,8 @@ final class RateLimiter: Sendable {
 }
 
 /// Applies the limits to authenticated requests: the tenant's `requests_per_minute` and the
-/// per-credential limit of the configuration; platform admins are exempt from the per-credential one.
+/// per-credential limit of the configuration. Platform admins are exempt from both, so that no quota of
+/// the platform tenant (one `PATCH` away) can lock the operators out.
 /// Every limited response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a
 /// refusal is a 429 problem with `Retry-After`.
 struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -40,11 +41,11 @@ struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let principal = RequestScope.current.principal else { return try await next(request, context) }
-        var checks = [("tenant:\(principal.tenantID)", principal.tenantRequestsPerMinute)]
-        if perPrincipal > 0, principal.role != .platformAdmin {
-            checks.append(("principal:\(principal.id)", perPrincipal))
+        guard let principal = RequestScope.current.principal, principal.role != .platformAdmin else {
+            return try await next(request, context)
         }
+        var checks = [("tenant:\(principal.tenantID)", principal.tenantRequestsPerMinute)]
+        if perPrincipal > 0 { checks.append(("principal:\(principal.id)", perPrincipal)) }
         var tightest: (decision: TokenBucket.Decision, limit: Int)?
         for (key, limit) in checks {
             let decision = limiter.take(key, perMinute: limit)

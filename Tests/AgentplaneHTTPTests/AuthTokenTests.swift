@@ -20,33 +20,7 @@ import Testing
     /// Tenants `acme` and `beta`; Ada is admin in acme and viewer in beta, Bob only in acme.
     static func seed(_ store: any Store) async throws -> (acme: TenantID, beta: TenantID) {
         var ids: [TenantID] = []
-        for slug in ["acme", "beta"] {
-            let now = Timestamp.now()
-            let tenant = Tenant(
-                id: TenantID(UUIDv7.make()),
-                slug: slug,
-                name: slug,
-                status: .active,
-                quotas: .defaults,
-                version: 1,
-                createdAt: now,
-                updatedAt: now
-            )
-            let audit = AuditEntry(
-                tenantID: tenant.id,
-                principalID: "test",
-                keyPrefix: nil,
-                operation: "createTenant",
-                resourceType: "tenant",
-                resourceID: nil,
-                requestID: nil,
-                clientAddress: nil,
-                outcome: .success,
-                status: 201
-            )
-            try await store.tenants.create(tenant, record: ChangeRecord(events: [], audit: audit))
-            ids.append(tenant.id)
-        }
+        for slug in ["acme", "beta"] { ids.append(try await Fixtures.createTenant(in: store, slug: slug).id) }
         // Ada: admin in acme, viewer in beta.
         let ada = User(
             id: UUIDv7.make(),

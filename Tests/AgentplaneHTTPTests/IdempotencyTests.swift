@@ -36,9 +36,17 @@ import Testing
             let invalid = try await client.request(
                 .post, "/api/v1/events", json: #"{"type":"Bad"}"#, headers: [.idempotencyKey: "k2"])
             #expect(invalid.status == .unprocessableContent)
-            let bad = try await client.request(
-                .post, "/api/v1/events", json: #"{"type":"Bad"}"#, headers: [.idempotencyKey: "k2"])
-            #expect(bad.status == .unprocessableContent)
+            let fixed = try await client.request(
+                .post, "/api/v1/events", json: #"{"type":"order.fixed"}"#, headers: [.idempotencyKey: "k2"])
+            #expect(fixed.status == .created, "\(fixed.text)")
+            #expect(fixed.headers[.idempotentReplayed] == nil)
+            // From now on the key holds the fixed request's answer.
+            let replayed = try await client.request(
+                .post, "/api/v1/events", json: #"{"type":"order.fixed"}"#, headers: [.idempotencyKey: "k2"])
+            #expect(replayed.headers[.idempotentReplayed] == "true")
+            #expect(replayed.text == fixed.text)
+            let fixedLog = try await client.request(.get, "/api/v1/events?type=order.fixed").json()
+            #expect(fixedLog["events"]?.arrayValue?.count == 1)
             let badKey = try await client.request(
                 .post, "/api/v1/events", json: body, headers: [.idempotencyKey: "has space"])
             #expect(badKey.status == .badRequest)

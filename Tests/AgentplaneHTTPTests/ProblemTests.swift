@@ -119,7 +119,7 @@ import Testing
             let arrayBody = try Self.expectProblem(array, status: .unprocessableContent, code: "VALIDATION_FAILED")
             #expect(arrayBody["detail"] == "must be an object")
             let outOfRange = try await client.request(.get, "/api/v1/events?limit=5000&after=-1")
-            let rangeBody = try Self.expectProblem(outOfRange, status: .unprocessableContent, code: "VALIDATION_FAILED")
+            let rangeBody = try Self.expectProblem(outOfRange, status: .badRequest, code: "BAD_REQUEST")
             #expect(rangeBody["errors"]?.arrayValue?.count == 2)
             let badTenant = try await client.request(.get, "/api/v1/events", headers: [.tenantID: "not-a-uuid"])
             _ = try Self.expectProblem(badTenant, status: .badRequest, code: "BAD_REQUEST")

@@ -59,6 +59,42 @@ import Testing
             #expect(try third.json()["details"]?["scope"] == "tenant")
         }
     }
+
+    /// Schemathesis found it: a `PATCH` of the platform tenant to a tiny quota locked out every
+    /// platform-admin credential. Platform admins are exempt; the tenant's other keys are not.
+    @Test(arguments: TestBackend.allCases)
+    func platformAdminsAreNeverLimitedByThePlatformTenantsQuota(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let platform = "00000000-0000-0000-0000-000000000000"
+            let account = try await client.request(
+                .post, "/api/v1/service-accounts", json: #"{"name":"platform-viewer","role":"viewer"}"#)
+            let accountID = try #require(try account.json()["id"]?.stringValue)
+            let key = try await client.request(.post, "/api/v1/service-accounts/\(accountID)/keys", json: "{}")
+            let viewerKey = try #require(try key.json()["key"]?.stringValue)
+            let patched = try await client.request(
+                .patch, "/api/v1/tenants/\(platform)", json: #"{"quotas":{"requests_per_minute":2}}"#)
+            #expect(patched.status == .ok, "\(patched.text)")
+
+            for _ in 0..<6 {
+                let response = try await client.request(.get, "/api/v1/tenants/\(platform)")
+                #expect(response.status == .ok)
+                #expect(response.headers[.rateLimitLimit] == nil)
+            }
+            // The admin can undo the typo at once.
+            let restored = try await client.request(
+                .patch, "/api/v1/tenants/\(platform)", json: #"{"quotas":{"requests_per_minute":6000}}"#)
+            #expect(restored.status == .ok)
+            _ = try await client.request(
+                .patch, "/api/v1/tenants/\(platform)", json: #"{"quotas":{"requests_per_minute":2}}"#)
+
+            // A platform-tenant key without the platform_admin role is still limited by the quota.
+            var statuses: [Int] = []
+            for _ in 0..<3 {
+                statuses.append(Int(try await client.request(.get, "/api/v1/events", key: viewerKey).status.code))
+            }
+            #expect(statuses == [200, 200, 429])
+        }
+    }
 }
 
 extension HTTPField.Name {

@@ -202,6 +202,39 @@ import Testing
             #expect(!text.contains(String(acme.adminKey.split(separator: "_")[2])))
         }
     }
+
+    /// Seed 002's `x-org-id` works for API keys exactly as `X-Tenant-ID` does (it once did for users only).
+    @Test(arguments: TestBackend.allCases)
+    func xOrgIDNamesTheTenantForKeysAsXTenantIDDoes(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let acme = try await TenantFixture.make(client, slug: "acme")
+            let other = try await TenantFixture.make(client, slug: "other")
+            for header in [HTTPField.Name.tenantID, .orgID] {
+                let listed = try await client.request(.get, "/api/v1/service-accounts", headers: [header: acme.id])
+                #expect(listed.status == .ok)
+                let names = try listed.json()["service_accounts"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+                #expect(names == ["acme-admin"], "\(header)")
+                // A tenant's key naming another tenant: 404, whichever header names it.
+                let foreign = try await client.request(
+                    .get, "/api/v1/service-accounts", key: acme.adminKey, headers: [header: other.id])
+                #expect(foreign.status == .notFound, "\(header)")
+            }
+            // A write made with x-org-id lands in the tenant it names.
+            let made = try await client.request(
+                .post, "/api/v1/service-accounts", json: #"{"name":"via-org-id"}"#, headers: [.orgID: acme.id])
+            #expect(made.status == .created)
+            #expect(try made.json()["tenant_id"] == .string(acme.id))
+            // The two headers naming different tenants are refused, and nothing is written.
+            let both = try await client.request(
+                .post, "/api/v1/service-accounts", json: #"{"name":"ambiguous"}"#,
+                headers: [.tenantID: acme.id, .orgID: other.id])
+            #expect(both.status == .badRequest)
+            #expect(try both.json()["errors"]?.arrayValue?.first?["pointer"] == "x-org-id")
+            let same = try await client.request(
+                .get, "/api/v1/service-accounts", headers: [.tenantID: acme.id, .orgID: acme.id])
+            #expect(try same.json()["service_accounts"]?.arrayValue?.count == 2)
+        }
+    }
 }
 
 extension HTTPField.Name {

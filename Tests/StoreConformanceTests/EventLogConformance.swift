@@ -51,8 +51,9 @@ import Testing
 
     /// The outbox property: with many concurrent writers, a reader polling `after=N` never later sees
     /// an event with sequence ≤ N appear. Sequences must also be gap-free, so the reader checks that
-    /// every page continues exactly where the last one ended.
-    @Test(arguments: TestBackend.allCases)
+    /// every page continues exactly where the last one ended. The reader polls until it has seen every
+    /// event, so the test has a time limit: a lost event must fail it, not hang it.
+    @Test(.timeLimit(.minutes(2)), arguments: TestBackend.allCases)
     func readersNeverSeeAnOlderEventAppearLater(backend: TestBackend) async throws {
         let writers = 8
         let appendsPerWriter = 40
@@ -81,6 +82,7 @@ import Testing
                         var seen = 0
                         var observed: Set<Int64> = []
                         while seen < total {
+                            try Task.checkCancellation()
                             let page = try await store.events.list(
                                 tenant: tenant, query: EventQuery(after: last, limit: 50))
                             for event in page {
