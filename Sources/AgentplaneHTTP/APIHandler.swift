@@ -80,25 +80,26 @@ struct APIHandler: APIProtocol {
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
         let tenant = try await actingTenant(input.headers.xTenantID)
         let requested = input.query.limit ?? EventQuery.defaultLimit
-        let query = EventQuery(
-            after: input.query.after ?? 0,
+        let query = try EventValidation.query(
+            after: input.query.after,
             limit: requested,
             type: input.query._type,
             subject: input.query.subject
         )
-        try EventValidation.validate(query)
         // One extra row tells whether more are waiting without a second query.
         var probe = query
         probe.limit += 1
         let events = try await store.events.list(tenant: tenant, query: probe)
         let page = events.prefix(requested)
+        let lastSequence = (page.last?.position ?? query.after).description
+        let hasMore = events.count > requested
         return .ok(
             .init(
                 body: .json(
                     .init(
                         events: page.map(Components.Schemas.Event.init),
-                        lastSequence: page.last?.sequence ?? query.after,
-                        hasMore: events.count > requested
+                        lastSequence: lastSequence,
+                        hasMore: hasMore
                     )
                 )
             )

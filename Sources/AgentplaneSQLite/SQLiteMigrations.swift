@@ -291,5 +291,26 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 9,
+            name: "lock_free_events_quota_counters_search_scope",
+            statements: [
+                // Events keep their per-tenant counter on SQLite (the single writer orders commits). New: the
+                // quota counters.
+                """
+                CREATE TABLE tenant_usage (
+                    tenant_id TEXT PRIMARY KEY,
+                    instances INTEGER NOT NULL DEFAULT 0,
+                    kb_entries INTEGER NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                INSERT INTO tenant_usage (tenant_id, instances, kb_entries)
+                SELECT t.id, (SELECT count(*) FROM instances i WHERE i.tenant_id = t.id),
+                    (SELECT count(*) FROM kb_entries e WHERE e.tenant_id = t.id)
+                FROM tenants t
+                """,
+            ]
+        ),
     ]
 }
