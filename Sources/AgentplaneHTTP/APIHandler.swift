@@ -93,6 +93,11 @@ struct APIHandler: APIProtocol {
         let page = events.prefix(requested)
         let lastSequence = (page.last?.position ?? query.after).description
         let hasMore = events.count > requested
+        if let slot = RawBodySlot.current {
+            // The page is written from the stored payload text; the typed body is only a placeholder.
+            slot.fill(EventPageBody.render(page, lastSequence: lastSequence, hasMore: hasMore))
+            return .ok(.init(body: .json(.init(events: [], lastSequence: lastSequence, hasMore: hasMore))))
+        }
         return .ok(
             .init(
                 body: .json(

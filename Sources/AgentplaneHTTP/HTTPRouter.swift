@@ -69,6 +69,7 @@ package enum HTTPRouter {
                 middlewares: [
                     AuditFailureMiddleware(store: store),
                     AuthorizationMiddleware(policy: AccessPolicy(document: contract.document)),
+                    RawBodyMiddleware(operations: ["listEvents"]),
                 ]
             )
         return router

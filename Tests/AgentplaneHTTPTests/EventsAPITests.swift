@@ -137,4 +137,25 @@ import Testing
             #expect(log["events"]?.arrayValue?.count == 1)
         }
     }
+
+    /// Pages are written from the stored payload text, with the envelope escaped by hand: whatever a
+    /// publisher sent reads back exactly as the publish answer shows it.
+    @Test(arguments: TestBackend.allCases)
+    func pagesWrittenFromStoredTextReadBackExactly(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let response = try await client.request(
+                .post,
+                "/api/v1/events",
+                json: #"""
+                    {"id":"quote\"back\\slash/é","type":"odd.chars","subject":"a/\"b\"","source":"/x\\y",
+                     "data":{"text":"line\nbreak\ttab \u0001 \"q\" \\ / ✓","list":[1,-2.5e3,true,null,{}],"e":""}}
+                    """#
+            )
+            #expect(response.status == .created)
+            let published = try response.json()
+            let page = try await client.request(.get, "/api/v1/events?type=odd.chars")
+            #expect(page.headers[.contentType]?.hasPrefix("application/json") == true)
+            #expect(try page.json()["events"] == .array([published]))
+        }
+    }
 }
