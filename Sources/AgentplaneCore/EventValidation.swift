@@ -88,8 +88,34 @@ public enum EventValidation {
 
     /// Validates a reader's query; throws a `BAD_REQUEST` naming each bad parameter.
     public static func validate(_ query: EventQuery) throws {
-        var errors: [FieldError] = []
-        if query.after < 0 { errors.append(FieldError(pointer: "after", message: "must be 0 or greater")) }
+        try validate(query, afterErrors: [])
+    }
+
+    /// Builds a reader's query from its parameters (`after`: a position the API handed out, nil for the
+    /// beginning); throws one validation error naming every bad parameter.
+    public static func query(after: String?, limit: Int, type: String?, subject: String?) throws -> EventQuery {
+        var position = EventPosition.start
+        var afterErrors: [FieldError] = []
+        if let after {
+            if let parsed = EventPosition(after) {
+                position = parsed
+            } else {
+                afterErrors.append(
+                    FieldError(
+                        pointer: "after",
+                        message:
+                            "must be a position the API returned (\(EventPosition.textLength) lowercase hex digits)"
+                    )
+                )
+            }
+        }
+        let query = EventQuery(after: position, limit: limit, type: type, subject: subject)
+        try validate(query, afterErrors: afterErrors)
+        return query
+    }
+
+    private static func validate(_ query: EventQuery, afterErrors: [FieldError]) throws {
+        var errors = afterErrors
         if !(1...EventQuery.maximumLimit).contains(query.limit) {
             errors.append(FieldError(pointer: "limit", message: "must be between 1 and \(EventQuery.maximumLimit)"))
         }

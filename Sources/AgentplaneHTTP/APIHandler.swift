@@ -83,20 +83,26 @@ struct APIHandler: APIProtocol {
     // MARK: Events
 
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
-        let query = EventQuery(
-            after: input.query.after ?? 0,
+        let query = try EventValidation.query(
+            after: input.query.after,
             limit: input.query.limit ?? EventQuery.defaultLimit,
             type: input.query._type,
             subject: input.query.subject
         )
         let page = try await useCases.listEvents(
             query, tenant: try Self.tenant(input.headers.xTenantID), for: try caller("listEvents"))
+        let lastSequence = (page.items.last?.position ?? query.after).description
+        if let slot = RawBodySlot.current {
+            // The page is written from the stored payload text; the typed body is only a placeholder.
+            slot.fill(EventPageBody.render(page.items, lastSequence: lastSequence, hasMore: page.hasMore))
+            return .ok(.init(body: .json(.init(events: [], lastSequence: lastSequence, hasMore: page.hasMore))))
+        }
         return .ok(
             .init(
                 body: .json(
                     .init(
                         events: page.items.map(Components.Schemas.Event.init),
-                        lastSequence: page.items.last?.sequence ?? query.after,
+                        lastSequence: lastSequence,
                         hasMore: page.hasMore
                     )
                 )

@@ -71,6 +71,7 @@ package enum HTTPRouter {
                 middlewares: [
                     AuditFailureMiddleware(store: store),
                     AuthorizationMiddleware(policy: AccessPolicy(document: contract.document)),
+                    RawBodyMiddleware(operations: ["listEvents"]),
                 ]
             )
         return router

@@ -52,7 +52,7 @@ extension Components.Schemas.Event {
             subject: event.subject,
             time: event.time.date,
             datacontenttype: event.dataContentType,
-            sequence: event.sequence,
+            sequence: event.position.description,
             correlationid: event.context.correlationID,
             causationid: event.context.causationID,
             requestid: event.context.requestID,

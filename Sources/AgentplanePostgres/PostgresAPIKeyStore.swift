@@ -41,21 +41,15 @@ struct PostgresAPIKeyStore: APIKeyStore {
         """
 
     func find(prefix: String) async throws -> (key: APIKeyRecord, tenant: TenantAccess?)? {
-        try await PostgresErrors.translating {
-            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                var binds = PostgresBindings()
-                binds.append(prefix)
-                let rows = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            SELECT \(Self.columns), t.status AS tenant_status, t.requests_per_minute AS tenant_rpm FROM api_keys k
-                            LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
-                            WHERE k.prefix = $1
-                            """,
-                        binds: binds
-                    ),
-                    logger: logger
-                )
+        var binds = PostgresBindings()
+        binds.append(prefix)
+        let sql = """
+            SELECT \(Self.columns), t.status AS tenant_status, t.requests_per_minute AS tenant_rpm FROM api_keys k
+            LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
+            WHERE k.prefix = $1
+            """
+        return try await PostgresErrors.translating {
+            try await client.withScopedRead(.platformWide, sql: sql, binds: binds, logger: logger) { rows in
                 for try await row in rows {
                     let columns = row.makeRandomAccess()
                     let status = try columns["tenant_status"].decode(String?.self).flatMap(TenantStatus.init(rawValue:))

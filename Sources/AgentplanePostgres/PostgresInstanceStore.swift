@@ -4,8 +4,8 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Instances on PostgreSQL. The quota check locks the tenant's row, so concurrent creates in one
-/// tenant queue behind each other and cannot exceed the quota.
+/// Instances on PostgreSQL. The quota is a conditional counter increment, the create's last statement
+/// (`PostgresTenantUsage`), so concurrent creates in one tenant stay exact without queueing.
 struct PostgresInstanceStore: InstanceStore {
     let client: PostgresClient
     let logger: Logger
@@ -20,19 +20,9 @@ struct PostgresInstanceStore: InstanceStore {
         let (userConfig, config, pipeline) = try Self.json(instance)
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(instance.tenantID), logger: logger) { connection in
-                try await connection.query(
-                    "SELECT id FROM tenants WHERE id = \(instance.tenantID.rawValue) FOR UPDATE",
-                    logger: logger
-                )
-                var count = 0
-                for try await value in try await connection.query(
-                    "SELECT count(*)::int FROM instances WHERE tenant_id = \(instance.tenantID.rawValue)",
-                    logger: logger
-                ).decode(Int.self) {
-                    count = value
-                }
-                guard count < maxInstances else {
-                    throw StoreError(.quotaExceeded(limit: maxInstances), "The tenant's instance quota is used up.")
+                guard maxInstances > 0 else {
+                    throw StoreError(
+                        .quotaExceeded(limit: maxInstances), PostgresTenantUsage.quotaMessage(.instances))
                 }
                 try await connection.query(
                     """
@@ -54,23 +44,23 @@ struct PostgresInstanceStore: InstanceStore {
                     logger: logger
                 )
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
+                try await PostgresTenantUsage.reserve(
+                    .instances, limit: maxInstances, tenant: instance.tenantID, on: connection, logger: logger)
             }
         }
     }
 
     func find(tenant: TenantID, id: UUID) async throws -> Instance? {
-        try await PostgresErrors.translating {
-            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
-                var binds = PostgresBindings()
-                binds.append(tenant.rawValue)
-                binds.append(id)
-                let rows = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: "SELECT \(Self.columns) FROM instances WHERE tenant_id = $1 AND id = $2",
-                        binds: binds
-                    ),
-                    logger: logger
-                )
+        var binds = PostgresBindings()
+        binds.append(tenant.rawValue)
+        binds.append(id)
+        return try await PostgresErrors.translating {
+            try await client.withScopedRead(
+                .tenant(tenant),
+                sql: "SELECT \(Self.columns) FROM instances WHERE tenant_id = $1 AND id = $2",
+                binds: binds,
+                logger: logger
+            ) { rows in
                 for try await row in rows { return try Self.instance(row.makeRandomAccess()) }
                 return nil
             }
@@ -78,39 +68,33 @@ struct PostgresInstanceStore: InstanceStore {
     }
 
     func list(tenant: TenantID, query: InstanceQuery) async throws -> [Instance] {
-        try await PostgresErrors.translating {
-            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
-                var binds = PostgresBindings()
-                binds.append(tenant.rawValue)
-                binds.append(query.after)
-                binds.append(query.status?.rawValue)
-                binds.append(query.agentID)
-                binds.append(query.projectID)
-                binds.append(query.ownerUserID)
-                binds.append(query.limit)
-                binds.append(query.afterName ?? "")
-                // Keyset paging in either order: by id, or by (name, id) — collation "C" so both backends
-                // order names by code point.
-                let (position, order) =
-                    query.sort == .name
-                    ? (
-                        "($2::uuid IS NULL OR (name COLLATE \"C\", id) > ($8 COLLATE \"C\", $2))",
-                        "name COLLATE \"C\", id"
-                    )
-                    : ("($2::uuid IS NULL OR id > $2)", "id")
-                let rows = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            SELECT \(Self.columns) FROM instances
-                            WHERE tenant_id = $1 AND \(position)
-                                AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR agent_id = $4)
-                                AND ($5::text IS NULL OR project_id = $5) AND ($6::text IS NULL OR owner_user_id = $6)
-                            ORDER BY \(order) LIMIT $7
-                            """,
-                        binds: binds
-                    ),
-                    logger: logger
-                )
+        var binds = PostgresBindings()
+        binds.append(tenant.rawValue)
+        binds.append(query.after)
+        binds.append(query.status?.rawValue)
+        binds.append(query.agentID)
+        binds.append(query.projectID)
+        binds.append(query.ownerUserID)
+        binds.append(query.limit)
+        binds.append(query.afterName ?? "")
+        // Keyset paging in either order: by id, or by (name, id) — collation "C" so both backends order
+        // names by code point.
+        let (position, order) =
+            query.sort == .name
+            ? (
+                "($2::uuid IS NULL OR (name COLLATE \"C\", id) > ($8 COLLATE \"C\", $2))",
+                "name COLLATE \"C\", id"
+            )
+            : ("($2::uuid IS NULL OR id > $2)", "id")
+        let sql = """
+            SELECT \(Self.columns) FROM instances
+            WHERE tenant_id = $1 AND \(position)
+                AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR agent_id = $4)
+                AND ($5::text IS NULL OR project_id = $5) AND ($6::text IS NULL OR owner_user_id = $6)
+            ORDER BY \(order) LIMIT $7
+            """
+        return try await PostgresErrors.translating {
+            try await client.withScopedRead(.tenant(tenant), sql: sql, binds: binds, logger: logger) { rows in
                 var instances: [Instance] = []
                 for try await row in rows { instances.append(try Self.instance(row.makeRandomAccess())) }
                 return instances
@@ -168,11 +152,18 @@ struct PostgresInstanceStore: InstanceStore {
                     "DELETE FROM knowledge_bases WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(id)",
                     logger: logger
                 )
-                try await connection.query(
-                    "DELETE FROM kb_entries WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(id)",
+                var entries = 0
+                for try await _ in try await connection.query(
+                    "DELETE FROM kb_entries WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(id) RETURNING id",
                     logger: logger
-                )
+                ) {
+                    entries += 1
+                }
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
+                try await PostgresTenantUsage.release(
+                    .instances, count: 1, tenant: tenant, on: connection, logger: logger)
+                try await PostgresTenantUsage.release(
+                    .kbEntries, count: entries, tenant: tenant, on: connection, logger: logger)
             }
         }
     }

@@ -19,10 +19,6 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
         let metadata = String(decoding: try JSONEncoder().encode(JSONValue.object(entry.metadata)), as: UTF8.self)
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(entry.tenantID), logger: logger) { connection in
-                try await connection.query(
-                    "SELECT id FROM tenants WHERE id = \(entry.tenantID.rawValue) FOR UPDATE",
-                    logger: logger
-                )
                 var exists = false
                 for try await _ in try await connection.query(
                     "SELECT id FROM instances WHERE tenant_id = \(entry.tenantID.rawValue) AND id = \(entry.instanceID)",
@@ -31,16 +27,6 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
                     exists = true
                 }
                 guard exists else { throw StoreError(.notFound, "No such instance.") }
-                var count = 0
-                for try await value in try await connection.query(
-                    "SELECT count(*)::int FROM kb_entries WHERE tenant_id = \(entry.tenantID.rawValue)",
-                    logger: logger
-                ).decode(Int.self) {
-                    count = value
-                }
-                guard count < maxEntries else {
-                    throw StoreError(.quotaExceeded(limit: maxEntries), "The tenant's knowledge-base quota is used up.")
-                }
                 try await connection.query(
                     """
                     INSERT INTO kb_entries (id, tenant_id, instance_id, content, data_type, lang_hint, status,
@@ -54,26 +40,24 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
                     logger: logger
                 )
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
+                try await PostgresTenantUsage.reserve(
+                    .kbEntries, limit: maxEntries, tenant: entry.tenantID, on: connection, logger: logger)
             }
         }
     }
 
     func find(tenant: TenantID, instance: UUID, id: UUID) async throws -> KnowledgeBaseEntry? {
-        try await PostgresErrors.translating {
-            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
-                var binds = PostgresBindings()
-                binds.append(tenant.rawValue)
-                binds.append(instance)
-                binds.append(id)
-                let rows = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            SELECT \(Self.columns) FROM kb_entries WHERE tenant_id = $1 AND instance_id = $2 AND id = $3
-                            """,
-                        binds: binds
-                    ),
-                    logger: logger
-                )
+        var binds = PostgresBindings()
+        binds.append(tenant.rawValue)
+        binds.append(instance)
+        binds.append(id)
+        return try await PostgresErrors.translating {
+            try await client.withScopedRead(
+                .tenant(tenant),
+                sql: "SELECT \(Self.columns) FROM kb_entries WHERE tenant_id = $1 AND instance_id = $2 AND id = $3",
+                binds: binds,
+                logger: logger
+            ) { rows in
                 for try await row in rows { return try Self.entry(row.makeRandomAccess()) }
                 return nil
             }
@@ -83,26 +67,20 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
     func list(tenant: TenantID, instance: UUID, after: UUID?, limit: Int, status: KBEntryStatus?) async throws
         -> [KnowledgeBaseEntry]
     {
-        try await PostgresErrors.translating {
-            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
-                var binds = PostgresBindings()
-                binds.append(tenant.rawValue)
-                binds.append(instance)
-                binds.append(after)
-                binds.append(status?.rawValue)
-                binds.append(limit)
-                let rows = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            SELECT \(Self.columns) FROM kb_entries
-                            WHERE tenant_id = $1 AND instance_id = $2 AND ($3::uuid IS NULL OR id > $3)
-                                AND ($4::text IS NULL OR status = $4)
-                            ORDER BY id LIMIT $5
-                            """,
-                        binds: binds
-                    ),
-                    logger: logger
-                )
+        var binds = PostgresBindings()
+        binds.append(tenant.rawValue)
+        binds.append(instance)
+        binds.append(after)
+        binds.append(status?.rawValue)
+        binds.append(limit)
+        let sql = """
+            SELECT \(Self.columns) FROM kb_entries
+            WHERE tenant_id = $1 AND instance_id = $2 AND ($3::uuid IS NULL OR id > $3)
+                AND ($4::text IS NULL OR status = $4)
+            ORDER BY id LIMIT $5
+            """
+        return try await PostgresErrors.translating {
+            try await client.withScopedRead(.tenant(tenant), sql: sql, binds: binds, logger: logger) { rows in
                 var entries: [KnowledgeBaseEntry] = []
                 for try await row in rows { entries.append(try Self.entry(row.makeRandomAccess())) }
                 return entries
@@ -162,6 +140,8 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
                 }
                 guard deleted else { throw StoreError(.notFound, "No such entry.") }
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
+                try await PostgresTenantUsage.release(
+                    .kbEntries, count: 1, tenant: tenant, on: connection, logger: logger)
             }
         }
     }
@@ -169,25 +149,29 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
     func search(tenant: TenantID, instance: UUID, query: String, limit: Int) async throws -> [KnowledgeBaseHit] {
         let words = query.components(separatedBy: CharacterSet.alphanumerics.inverted).filter { !$0.isEmpty }
         guard !words.isEmpty else { return [] }
-        let text = words.joined(separator: " ")
+        var binds = PostgresBindings()
+        binds.append(words.joined(separator: " "))
+        binds.append(tenant.rawValue)
+        binds.append(instance)
+        binds.append(limit)
+        // The headline is computed after the LIMIT (PostgreSQL postpones costly output expressions past
+        // a sort with a limit), so only the page's entries are highlighted.
+        let sql = """
+            SELECT id, ts_rank(search_vector, words)::float8 AS rank,
+                ts_headline('simple', content, words, 'StartSel=[, StopSel=], MaxWords=24, MinWords=8') AS snippet
+            FROM kb_entries, plainto_tsquery('simple', $1) AS words
+            WHERE tenant_id = $2 AND instance_id = $3 AND status = 'ready' AND search_vector @@ words
+            ORDER BY ts_rank(search_vector, words) DESC, id
+            LIMIT $4
+            """
         return try await PostgresErrors.translating {
-            try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
+            try await client.withScopedRead(.tenant(tenant), sql: sql, binds: binds, logger: logger) { rows in
                 var hits: [KnowledgeBaseHit] = []
-                for try await (id, rank, snippet) in try await connection.query(
-                    """
-                    SELECT id, ts_rank(search_vector, query)::float8,
-                        ts_headline('simple', content, query, 'StartSel=[, StopSel=], MaxWords=24, MinWords=8')
-                    FROM kb_entries, plainto_tsquery('simple', \(text)) AS query
-                    WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(instance) AND status = 'ready'
-                        AND search_vector @@ query
-                    ORDER BY ts_rank(search_vector, query) DESC, id
-                    LIMIT \(limit)
-                    """,
-                    logger: logger
-                ).decode((UUID, Double, String).self) {
+                for try await (id, rank, snippet) in rows.decode((UUID, Double, String).self) {
                     hits.append(KnowledgeBaseHit(entryID: id, rank: rank, snippet: snippet))
                 }
-                return hits
+                // The nested loop keeps the order; sort again by the same key, to be sure.
+                return hits.sorted { ($0.rank, $1.entryID.uuidString) > ($1.rank, $0.entryID.uuidString) }
             }
         }
     }

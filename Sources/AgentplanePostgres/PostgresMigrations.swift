@@ -379,5 +379,51 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 9,
+            name: "lock_free_events_quota_counters_search_scope",
+            statements: [
+                // Events are ordered by the writing transaction's id, then an ordinal from a sequence (which
+                // never blocks); readers serve only transactions older than every one still running.
+                "CREATE SEQUENCE event_ordinals AS bigint",
+                "ALTER TABLE events ADD COLUMN txid xid8, ADD COLUMN ordinal bigint",
+                // Events written before this step keep their order, before every later transaction.
+                "UPDATE events SET txid = '0'::xid8, ordinal = sequence",
+                """
+                ALTER TABLE events ALTER COLUMN txid SET NOT NULL, ALTER COLUMN ordinal SET NOT NULL,
+                    ALTER COLUMN txid SET DEFAULT pg_current_xact_id(),
+                    ALTER COLUMN ordinal SET DEFAULT nextval('event_ordinals')
+                """,
+                // Drops the (tenant_id, sequence) key and the two filter indexes built on it.
+                "ALTER TABLE events DROP COLUMN sequence",
+                "ALTER TABLE events ADD CONSTRAINT events_tenant_id_txid_ordinal PRIMARY KEY (tenant_id, txid, ordinal)",
+                "CREATE INDEX events_tenant_id_type_txid_ordinal ON events (tenant_id, type, txid, ordinal)",
+                "CREATE INDEX events_tenant_id_subject_txid_ordinal ON events (tenant_id, subject, txid, ordinal)",
+                "DROP TABLE event_sequences",
+                // Quota counters, kept exact by a conditional increment in the creating transaction.
+                """
+                CREATE TABLE tenant_usage (
+                    tenant_id uuid NOT NULL,
+                    instances bigint NOT NULL DEFAULT 0,
+                    kb_entries bigint NOT NULL DEFAULT 0,
+                    CONSTRAINT tenant_usage_tenant_id PRIMARY KEY (tenant_id)
+                )
+                """,
+                """
+                INSERT INTO tenant_usage (tenant_id, instances, kb_entries)
+                SELECT t.id, (SELECT count(*) FROM instances i WHERE i.tenant_id = t.id),
+                    (SELECT count(*) FROM kb_entries e WHERE e.tenant_id = t.id)
+                FROM tenants t
+                """,
+                // (The search scope is SQLite's: PostgreSQL's (tenant_id, instance_id, id) index already narrows a
+                // search to the instance.)
+                "ALTER TABLE tenant_usage ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE tenant_usage FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY tenant_usage_tenant_isolation ON tenant_usage
+                USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+                """,
+            ]
+        ),
     ]
 }

@@ -30,4 +30,33 @@ extension PostgresClient {
             return try await body(connection)
         }
     }
+
+    /// Runs one read-only statement under `scope` in ONE round trip (no BEGIN, SET, COMMIT).
+    ///
+    /// The statement runs in its own implicit transaction, wrapped so that a one-row subquery sets
+    /// `app.tenant_id` (local to that transaction) and `sql` runs as a LATERAL subquery that depends on
+    /// it: the planner must produce the setting before it can run `sql`, so every row-level security
+    /// check in `sql` sees it. Were that order ever not kept, the policies would see no tenant and
+    /// return nothing (fail closed), never another tenant's rows. `sql` uses `$1…$n` for `binds`; rows
+    /// come back in `sql`'s own order (a single outer row, a nested loop).
+    func withScopedRead<Result: Sendable>(
+        _ scope: RowScope,
+        sql: String,
+        binds: PostgresBindings,
+        logger: Logger,
+        _ consume: (PostgresRowSequence) async throws -> Result
+    ) async throws -> Result {
+        var binds = binds
+        binds.append(scope.setting)
+        let wrapped = """
+            SELECT ap_read.* FROM (SELECT set_config('app.tenant_id', $\(binds.count), true) AS ap_tenant) ap_scope
+            CROSS JOIN LATERAL (
+                SELECT * FROM (\(sql)) ap_inner WHERE ap_scope.ap_tenant IS NOT NULL OFFSET 0
+            ) ap_read
+            """
+        return try await withConnection { connection in
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: wrapped, binds: binds), logger: logger)
+            return try await consume(rows)
+        }
+    }
 }

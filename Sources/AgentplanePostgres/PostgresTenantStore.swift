@@ -35,14 +35,12 @@ struct PostgresTenantStore: TenantStore {
 
     func find(id: TenantID) async throws -> Tenant? {
         try await PostgresErrors.translating {
-            try await client.withTenantTransaction(.tenant(id), logger: logger) { connection in
-                let rows = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: "SELECT \(Self.columns) FROM tenants WHERE id = $1 AND deleted_at IS NULL",
-                        binds: Self.binds(id.rawValue)
-                    ),
-                    logger: logger
-                )
+            try await client.withScopedRead(
+                .tenant(id),
+                sql: "SELECT \(Self.columns) FROM tenants WHERE id = $1 AND deleted_at IS NULL",
+                binds: Self.binds(id.rawValue),
+                logger: logger
+            ) { rows in
                 for try await row in rows { return try Self.tenant(row.makeRandomAccess()) }
                 return nil
             }

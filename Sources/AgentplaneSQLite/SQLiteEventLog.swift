@@ -3,7 +3,8 @@ import AgentplaneStore
 import Foundation
 import GRDB
 
-/// The event log on SQLite: the single writer assigns sequences, so commit order is sequence order.
+/// The event log on SQLite: the single writer assigns a per-tenant counter (the position's fine half,
+/// the coarse half is 0), so commit order is position order without any further care.
 struct SQLiteEventLog: EventLog {
     let pool: DatabasePool
 
@@ -24,9 +25,12 @@ struct SQLiteEventLog: EventLog {
 
     func list(tenant: TenantID, query: EventQuery) async throws -> [Event] {
         try await SQLiteErrors.translating {
-            try await pool.read { db in
+            // A position this log never hands out (coarse half set) is after every event it holds.
+            guard query.after.major == 0 else { return [] }
+            let after = Int64(clamping: query.after.minor)
+            return try await pool.read { db in
                 var sql = "SELECT * FROM events WHERE tenant_id = ? AND sequence > ?"
-                var arguments: StatementArguments = [tenant.description, query.after]
+                var arguments: StatementArguments = [tenant.description, after]
                 if let type = query.type {
                     sql += " AND type = ?"
                     arguments += [type]
@@ -44,15 +48,16 @@ struct SQLiteEventLog: EventLog {
         }
     }
 
-    func latestSequence(tenant: TenantID) async throws -> Int64 {
+    func latestPosition(tenant: TenantID) async throws -> EventPosition {
         try await SQLiteErrors.translating {
-            try await pool.read { db in
+            let last = try await pool.read { db in
                 try Int64.fetchOne(
                     db,
                     sql: "SELECT last_sequence FROM event_sequences WHERE tenant_id = ?",
                     arguments: [tenant.description]
                 ) ?? 0
             }
+            return EventPosition(major: 0, minor: UInt64(last))
         }
     }
 
@@ -70,7 +75,7 @@ struct SQLiteEventLog: EventLog {
         )!
         let recordedAt = Timestamp.now().microsecondsSinceEpoch
         let encoder = JSONEncoder()
-        return try NewEvent.stored(events, tenant: tenant, lastSequence: last).map { stored in
+        return try NewEvent.stored(events, tenant: tenant, lastCounter: UInt64(last)).map { stored in
             try db.execute(
                 sql: """
                     INSERT INTO events (tenant_id, sequence, id, source, type, subject, time, data_content_type, data,
@@ -78,7 +83,8 @@ struct SQLiteEventLog: EventLog {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    tenant.description, stored.sequence, stored.id, stored.source, stored.type, stored.subject,
+                    tenant.description, Int64(stored.position.minor), stored.id, stored.source, stored.type,
+                    stored.subject,
                     stored.time.microsecondsSinceEpoch, stored.dataContentType,
                     String(decoding: try encoder.encode(stored.data), as: UTF8.self),
                     stored.context.correlationID, stored.context.causationID, stored.context.requestID,
@@ -89,21 +95,25 @@ struct SQLiteEventLog: EventLog {
         }
     }
 
+    /// An event as read, its payload kept as the stored text. A TEXT column holds whatever was written
+    /// to it, so the text is checked to be JSON (a syntax check, no decoding) before a reader may pass it
+    /// through.
     static func event(from row: Row, tenant: TenantID) throws -> Event {
-        let dataText: String = row["data"]
-        guard let data = JSONValue(parsing: dataText) else {
+        let dataJSON: String = row["data"]
+        guard JSONSyntax.firstError(in: Array(dataJSON.utf8)) == nil else {
             throw StoreError(.corruptData, "A stored event could not be decoded.")
         }
+        let sequence: Int64 = row["sequence"]
         return Event(
             tenantID: tenant,
-            sequence: row["sequence"],
+            position: EventPosition(major: 0, minor: UInt64(sequence)),
             id: row["id"],
             source: row["source"],
             type: row["type"],
             subject: row["subject"],
             time: Timestamp(microsecondsSinceEpoch: row["time"]),
             dataContentType: row["data_content_type"],
-            data: data,
+            dataJSON: dataJSON,
             context: EventContext(
                 correlationID: row["correlation_id"],
                 causationID: row["causation_id"],

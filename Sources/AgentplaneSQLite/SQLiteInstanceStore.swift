@@ -3,22 +3,14 @@ import AgentplaneStore
 import Foundation
 import GRDB
 
-/// Instances on SQLite. The single writer makes the quota check and the insert atomic.
+/// Instances on SQLite. The single writer makes the quota counter (`SQLiteTenantUsage`) exact.
 struct SQLiteInstanceStore: InstanceStore {
     let pool: DatabasePool
 
     func create(_ instance: Instance, maxInstances: Int, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                let count =
-                    try Int.fetchOne(
-                        db,
-                        sql: "SELECT count(*) FROM instances WHERE tenant_id = ?",
-                        arguments: [instance.tenantID.description]
-                    ) ?? 0
-                guard count < maxInstances else {
-                    throw StoreError(.quotaExceeded(limit: maxInstances), "The tenant's instance quota is used up.")
-                }
+                try SQLiteTenantUsage.reserve(.instances, limit: maxInstances, tenant: instance.tenantID, in: db)
                 let encoder = JSONEncoder()
                 try db.execute(
                     sql: """
@@ -145,10 +137,11 @@ struct SQLiteInstanceStore: InstanceStore {
                     sql: "DELETE FROM kb_entries WHERE tenant_id = ? AND instance_id = ?",
                     arguments: [tenant.description, id.lowercasedString]
                 )
-                try db.execute(
-                    sql: "DELETE FROM kb_entries_fts WHERE tenant_id = ? AND instance_id = ?",
-                    arguments: [tenant.description, id.lowercasedString]
-                )
+                let entries = db.changesCount
+                try SQLiteTenantUsage.release(.instances, count: 1, tenant: tenant, in: db)
+                try SQLiteTenantUsage.release(.kbEntries, count: entries, tenant: tenant, in: db)
+                try SQLiteKnowledgeBaseStore.unindex(
+                    token: SQLiteKnowledgeBaseStore.scopeToken(tenant: tenant, instance: id), in: db)
                 try SQLiteChangeRecorder.record(record, in: db)
             }
         }

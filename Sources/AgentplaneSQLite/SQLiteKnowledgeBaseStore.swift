@@ -17,15 +17,7 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
                         arguments: [entry.tenantID.description, entry.instanceID.lowercasedString]
                     ) == true
                 else { throw StoreError(.notFound, "No such instance.") }
-                let count =
-                    try Int.fetchOne(
-                        db,
-                        sql: "SELECT count(*) FROM kb_entries WHERE tenant_id = ?",
-                        arguments: [entry.tenantID.description]
-                    ) ?? 0
-                guard count < maxEntries else {
-                    throw StoreError(.quotaExceeded(limit: maxEntries), "The tenant's knowledge-base quota is used up.")
-                }
+                try SQLiteTenantUsage.reserve(.kbEntries, limit: maxEntries, tenant: entry.tenantID, in: db)
                 try db.execute(
                     sql: """
                         INSERT INTO kb_entries (id, tenant_id, instance_id, content, data_type, lang_hint, status,
@@ -118,7 +110,8 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
                     arguments: [tenant.description, instance.lowercasedString, id.lowercasedString]
                 )
                 guard db.changesCount == 1 else { throw StoreError(.notFound, "No such entry.") }
-                try db.execute(sql: "DELETE FROM kb_entries_fts WHERE entry_id = ?", arguments: [id.lowercasedString])
+                try SQLiteTenantUsage.release(.kbEntries, count: 1, tenant: tenant, in: db)
+                try Self.unindex(token: Self.entryToken(id), in: db)
                 try SQLiteChangeRecorder.record(record, in: db)
             }
         }
@@ -128,19 +121,24 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
         // Each word becomes a quoted FTS5 string: the user's text is never FTS5 syntax.
         let words = query.components(separatedBy: CharacterSet.alphanumerics.inverted).filter { !$0.isEmpty }
         guard !words.isEmpty else { return [] }
-        let match = words.map { "\"\($0)\"" }.joined(separator: " ")
+        // The scope token narrows the match inside the index (an intersection of posting lists) to the
+        // instance's entries, so a common word costs its matches in this instance only, and no
+        // other tenant's row is ever read. Ranking weighs the content column alone.
+        let match =
+            "scope : \"\(Self.scopeToken(tenant: tenant, instance: instance))\" AND content : ("
+            + words.map { "\"\($0)\"" }.joined(separator: " ") + ")"
         return try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT entry_id, -bm25(kb_entries_fts) AS rank,
-                            snippet(kb_entries_fts, 3, '[', ']', '…', 12) AS snippet
+                        SELECT entry_id, -bm25(kb_entries_fts, 0, 0, 1) AS rank,
+                            snippet(kb_entries_fts, 2, '[', ']', '…', 12) AS snippet
                         FROM kb_entries_fts
-                        WHERE kb_entries_fts MATCH ? AND tenant_id = ? AND instance_id = ?
-                        ORDER BY bm25(kb_entries_fts) LIMIT ?
+                        WHERE kb_entries_fts MATCH ?
+                        ORDER BY bm25(kb_entries_fts, 0, 0, 1) LIMIT ?
                         """,
-                    arguments: [match, tenant.description, instance.lowercasedString, limit]
+                    arguments: [match, limit]
                 ).compactMap { row in
                     UUID(uuidString: row["entry_id"]).map {
                         KnowledgeBaseHit(entryID: $0, rank: row["rank"], snippet: row["snippet"])
@@ -150,14 +148,38 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
         }
     }
 
+    /// The instance's token in the `scope` column: `s`, then the tenant's and the instance's ids as hex
+    /// without dashes (one word for the tokenizer).
+    static func scopeToken(tenant: TenantID, instance: UUID) -> String {
+        "s" + tenant.description.replacingOccurrences(of: "-", with: "")
+            + instance.lowercasedString.replacingOccurrences(of: "-", with: "")
+    }
+
+    /// The entry's own token in the `scope` column: `e` and its id as hex, so that removing one entry
+    /// from the index is an index lookup, not a scan of every tenant's rows.
+    static func entryToken(_ id: UUID) -> String {
+        "e" + id.lowercasedString.replacingOccurrences(of: "-", with: "")
+    }
+
+    /// Removes from the index every row whose `scope` holds `token` (an entry's or an instance's).
+    static func unindex(token: String, in db: Database) throws {
+        try db.execute(
+            sql:
+                "DELETE FROM kb_entries_fts WHERE rowid IN (SELECT rowid FROM kb_entries_fts WHERE kb_entries_fts MATCH ?)",
+            arguments: ["scope : \"\(token)\""]
+        )
+    }
+
     /// Keeps the FTS index in step: a `ready` entry is indexed, any other state is not.
     static func index(_ entry: KnowledgeBaseEntry, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM kb_entries_fts WHERE entry_id = ?", arguments: [entry.id.lowercasedString])
+        try unindex(token: entryToken(entry.id), in: db)
         guard entry.status == .ready else { return }
         try db.execute(
-            sql: "INSERT INTO kb_entries_fts (entry_id, tenant_id, instance_id, content) VALUES (?, ?, ?, ?)",
+            sql: "INSERT INTO kb_entries_fts (entry_id, scope, content) VALUES (?, ?, ?)",
             arguments: [
-                entry.id.lowercasedString, entry.tenantID.description, entry.instanceID.lowercasedString, entry.content,
+                entry.id.lowercasedString,
+                scopeToken(tenant: entry.tenantID, instance: entry.instanceID) + " " + entryToken(entry.id),
+                entry.content,
             ]
         )
     }

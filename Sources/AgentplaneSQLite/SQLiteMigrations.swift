@@ -291,5 +291,40 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 9,
+            name: "lock_free_events_quota_counters_search_scope",
+            statements: [
+                // Events keep their per-tenant counter on SQLite (the single writer orders commits). New: the
+                // quota counters, and the search's indexed scope token.
+                """
+                CREATE TABLE tenant_usage (
+                    tenant_id TEXT PRIMARY KEY,
+                    instances INTEGER NOT NULL DEFAULT 0,
+                    kb_entries INTEGER NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                INSERT INTO tenant_usage (tenant_id, instances, kb_entries)
+                SELECT t.id, (SELECT count(*) FROM instances i WHERE i.tenant_id = t.id),
+                    (SELECT count(*) FROM kb_entries e WHERE e.tenant_id = t.id)
+                FROM tenants t
+                """,
+                // Search narrows by an indexed scope token instead of filtering UNINDEXED columns row by row.
+                "DROP TABLE kb_entries_fts",
+                """
+                CREATE VIRTUAL TABLE kb_entries_fts USING fts5(
+                    entry_id UNINDEXED, scope, content,
+                    tokenize = 'unicode61 remove_diacritics 2'
+                )
+                """,
+                """
+                INSERT INTO kb_entries_fts (entry_id, scope, content)
+                SELECT id, 's' || replace(tenant_id, '-', '') || replace(instance_id, '-', '') || ' e' || replace(id, '-', ''),
+                    content
+                FROM kb_entries WHERE status = 'ready'
+                """,
+            ]
+        ),
     ]
 }

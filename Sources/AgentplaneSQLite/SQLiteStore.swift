@@ -13,6 +13,10 @@ public final class SQLiteStore: Store {
     /// The GRDB pool; package-visible for the adapter's own stores.
     let pool: DatabasePool
     private let lockDescriptor: Int32
+    /// The database file.
+    let path: String
+    /// When `run()` checkpoints the WAL: how often it looks, and from which size on it truncates.
+    let walPolicy: WALPolicy
 
     public let capabilities = StoreCapabilities(
         supportsListenNotify: false,
@@ -36,7 +40,7 @@ public final class SQLiteStore: Store {
     ///
     /// Takes an exclusive lock beside the file: a second node on the same file is refused, because
     /// SQLite offers no cross-process wake-ups or claims.
-    public init(path: String) throws {
+    public init(path: String, walPolicy: WALPolicy = WALPolicy()) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -55,8 +59,13 @@ public final class SQLiteStore: Store {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.maximumReaderCount = 8
+        let journalLimit = walPolicy.truncateAboveBytes
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            // journal_size_limit: whenever SQLite itself resets the WAL, it also shrinks the file to this.
+            try db.execute(
+                sql:
+                    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = \(journalLimit);"
+            )
         }
         do {
             self.pool = try DatabasePool(path: path, configuration: configuration)
@@ -65,6 +74,8 @@ public final class SQLiteStore: Store {
             throw SQLiteErrors.translate(error)
         }
         self.lockDescriptor = descriptor
+        self.path = path
+        self.walPolicy = walPolicy
     }
 
     deinit {
@@ -113,11 +124,14 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// Keeps the file open until graceful shutdown, then checkpoints the WAL.
+    /// Keeps the WAL bounded until graceful shutdown (`WALPolicy`), then checkpoints it one last time.
     public func run() async throws {
-        try? await gracefulShutdown()
-        _ = try? await pool.writeWithoutTransaction { db in
-            try db.checkpoint(.passive)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.walPolicy.interval)
+                _ = try? await self.checkpointIfNeeded()
+            }
         }
+        _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 }

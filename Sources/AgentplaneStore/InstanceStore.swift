@@ -53,8 +53,8 @@ public struct InstanceQuery: Sendable, Hashable {
 /// Persistence of instances and their knowledge bases.
 public protocol InstanceStore: Sendable {
     /// Inserts the instance and its knowledge base in one transaction, unless the tenant already
-    /// has `maxInstances` (checked under a lock on the tenant, so concurrent creates cannot exceed it):
-    /// then throws `quotaExceeded`.
+    /// has `maxInstances` (a per-tenant counter, exact under concurrent creates and deletes, that no
+    /// create waits on for longer than another's commit): then throws `quotaExceeded`.
     func create(_ instance: Instance, maxInstances: Int, record: ChangeRecord) async throws
     /// One instance of the tenant.
     func find(tenant: TenantID, id: UUID) async throws -> Instance?

@@ -3,8 +3,8 @@ import Foundation
 
 /// Persistence and search of knowledge-base entries.
 public protocol KnowledgeBaseStore: Sendable {
-    /// Inserts an entry unless the tenant already has `maxEntries` (checked under a lock on the
-    /// tenant); throws `quotaExceeded`, or `notFound` when the instance does not exist.
+    /// Inserts an entry unless the tenant already has `maxEntries` (an exact per-tenant counter, no
+    /// lock across the request); throws `quotaExceeded`, or `notFound` when the instance does not exist.
     func create(_ entry: KnowledgeBaseEntry, maxEntries: Int, record: ChangeRecord) async throws
     /// One entry of an instance.
     func find(tenant: TenantID, instance: UUID, id: UUID) async throws -> KnowledgeBaseEntry?

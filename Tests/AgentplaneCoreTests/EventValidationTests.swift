@@ -26,8 +26,13 @@ import Testing
 
     @Test func queriesAreBounded() {
         #expect(throws: AgentplaneError.self) { try EventValidation.validate(EventQuery(limit: 0)) }
-        #expect(throws: AgentplaneError.self) { try EventValidation.validate(EventQuery(after: -1)) }
-        #expect(throws: Never.self) { try EventValidation.validate(EventQuery(after: 5, limit: 1000)) }
+        #expect(throws: AgentplaneError.self) {
+            try EventValidation.query(after: "-1", limit: 10, type: nil, subject: nil)
+        }
+        #expect(throws: Never.self) {
+            try EventValidation.query(
+                after: String(repeating: "0", count: 31) + "5", limit: 1000, type: nil, subject: nil)
+        }
     }
 
     @Test(arguments: ["ap_abcd1234_" + String(repeating: "x", count: 32), APIKeyToken.generate().text])
@@ -44,5 +49,32 @@ import Testing
     ])
     func malformedKeysDoNotParse(text: String) {
         #expect(APIKeyToken(parsing: text) == nil)
+    }
+
+    @Test(arguments: [
+        ("00000000000000000000000000000000", EventPosition.start),
+        ("0000000000000a3f0000000000000001", EventPosition(major: 0xa3f, minor: 1)),
+        ("ffffffffffffffffffffffffffffffff", EventPosition(major: .max, minor: .max)),
+    ])
+    func positionsRoundTripTheirTextForm(text: String, position: EventPosition) {
+        #expect(EventPosition(text) == position)
+        #expect(position.description == text)
+    }
+
+    @Test(arguments: [
+        "", "0", "-1", "0000000000000A3F0000000000000001", "0000000000000a3f000000000000000g",
+        "0000000000000a3f00000000000000001",
+    ])
+    func malformedPositionsAreRefused(text: String) {
+        #expect(EventPosition(text) == nil)
+    }
+
+    @Test func textOrderIsLogOrder() {
+        let positions = [
+            EventPosition(major: 0, minor: 2), EventPosition(major: 1, minor: 0), EventPosition(major: 1, minor: 15),
+            EventPosition(major: 1, minor: 16), EventPosition(major: 0x10, minor: 0),
+        ]
+        #expect(positions.sorted() == positions)
+        #expect(positions.map(\.description).sorted() == positions.map(\.description))
     }
 }

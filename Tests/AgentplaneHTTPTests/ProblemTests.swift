@@ -98,12 +98,10 @@ import Testing
             let badTime = try await client.request(
                 .post, "/api/v1/events", json: #"{"type": "a.b", "time": "yesterday"}"#)
             _ = try Self.expectProblem(badTime, status: .unprocessableContent, code: "VALIDATION_FAILED")
-            let badLimit = try await client.request(.get, "/api/v1/events?limit=abc&after=x")
+            let badLimit = try await client.request(.get, "/api/v1/events?limit=abc")
             let limitBody = try Self.expectProblem(badLimit, status: .badRequest, code: "BAD_REQUEST")
             #expect(
-                Set(limitBody["errors"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } ?? []) == [
-                    "limit", "after",
-                ])
+                Set(limitBody["errors"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } ?? []) == ["limit"])
             let badEnum = try await client.request(.get, "/api/v1/instances?status=bogus")
             let enumBody = try Self.expectProblem(badEnum, status: .badRequest, code: "BAD_REQUEST")
             #expect(
@@ -118,7 +116,7 @@ import Testing
             let array = try await client.request(.post, "/api/v1/events", json: "[1]")
             let arrayBody = try Self.expectProblem(array, status: .unprocessableContent, code: "VALIDATION_FAILED")
             #expect(arrayBody["detail"] == "must be an object")
-            let outOfRange = try await client.request(.get, "/api/v1/events?limit=5000&after=-1")
+            let outOfRange = try await client.request(.get, "/api/v1/events?limit=5000&after=not-a-position")
             let rangeBody = try Self.expectProblem(outOfRange, status: .badRequest, code: "BAD_REQUEST")
             #expect(rangeBody["errors"]?.arrayValue?.count == 2)
             let badTenant = try await client.request(.get, "/api/v1/events", headers: [.tenantID: "not-a-uuid"])
