@@ -116,7 +116,12 @@ extension APIHandler {
             next.name = name
             errors += TenantValidation.nameErrors(name)
         }
-        if let project = body.projectId { next.projectID = project }
+        if let project = body.projectId {
+            next.projectID = project
+            if project.unicodeScalars.contains("\u{0}") {
+                errors.append(FieldError(pointer: "/project_id", message: "must not contain the NUL character"))
+            }
+        }
         if let config = body.config {
             next.userConfig = ConfigMerge.merge(defaults: current.userConfig, overrides: Self.json(config))
             errors += EventValidation.dataErrors(.object(next.userConfig), pointer: "/config")
@@ -158,6 +163,14 @@ extension APIHandler {
         return .noContent(.init())
     }
 
+    /// A new instance's `project_id` is 1 to 255 characters without NUL (PostgreSQL cannot store one).
+    static func projectErrors(_ project: String) -> [FieldError] {
+        guard !project.isEmpty, project.unicodeScalars.count <= 255, !project.unicodeScalars.contains("\u{0}") else {
+            return [FieldError(pointer: "/project_id", message: "must be 1 to 255 characters without NUL")]
+        }
+        return []
+    }
+
     /// Creates an instance from either request shape: validation, agent availability, quota.
     private func newInstance(_ body: Components.Schemas.NewInstance, tenantHeader: String?, operation: String)
         async throws -> Instance
@@ -177,9 +190,7 @@ extension APIHandler {
         errors += EventValidation.dataErrors(.object(overrides), pointer: "/config")
         let pipeline = body.pipelineConfig.map(JSONValue.init) ?? .object([:])
         errors += EventValidation.dataErrors(pipeline, pointer: "/pipeline_config")
-        if let project = body.projectId, project.isEmpty || project.unicodeScalars.count > 255 {
-            errors.append(FieldError(pointer: "/project_id", message: "must be 1 to 255 characters"))
-        }
+        if let project = body.projectId { errors += Self.projectErrors(project) }
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
         // One answer for unknown, inactive and deleted agents: tenants may not learn of hidden agents.
         guard let agent = try await store.agents.find(id: agentID!, includeDeleted: true), agent.isActive,

@@ -28,6 +28,9 @@ extension APIHandler {
         if let description = body.description, description.unicodeScalars.count > 1000 {
             errors.append(FieldError(pointer: "/description", message: "must be at most 1000 characters"))
         }
+        if let description = body.description, description.unicodeScalars.contains("\u{0}") {
+            errors.append(FieldError(pointer: "/description", message: "must not contain the NUL character"))
+        }
         errors += Self.scopeErrors(scopes, role: role, grantable: grantable)
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
         let now = Timestamp.now()
