@@ -69,7 +69,8 @@ extension UseCases {
             throw AgentplaneError.validation(missing)
         }
         let invalid = AgentplaneError(.unauthenticated, "The email or password is wrong.")
-        let user = try await store.identity.findUser(email: email)
+        // An email with NUL cannot exist (PostgreSQL cannot even compare one): an unknown user, same cost.
+        let user = email.unicodeScalars.contains("\u{0}") ? nil : try await store.identity.findUser(email: email)
         // Always run the hash, so an unknown email takes as long as a wrong password.
         let matches = try await passwords.verify(password, hash: user?.passwordHash)
         guard let user, matches else { throw invalid }

@@ -87,6 +87,13 @@ public enum AgentValidation {
         if !(0...1_000_000_000).contains(agent.rate) {
             errors.append(FieldError(pointer: "/rate", message: "must be between 0 and 1000000000"))
         }
+        // PostgreSQL cannot store NUL in text: refused here on both backends, like the names' control characters.
+        for (pointer, text) in [
+            ("/description", agent.description), ("/category", agent.category),
+            ("/activation_code", agent.activationCode ?? ""),
+        ] where text.unicodeScalars.contains("\u{0}") {
+            errors.append(FieldError(pointer: pointer, message: "must not contain the NUL character"))
+        }
         errors += EventValidation.dataErrors(.object(agent.defaultConfig), pointer: "/default_config")
         errors += EventValidation.dataErrors(agent.content, pointer: "/content")
         return errors

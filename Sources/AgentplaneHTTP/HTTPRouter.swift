@@ -25,7 +25,7 @@ package enum HTTPRouter {
     /// The complete router over the use cases (and their store).
     ///
     /// Middleware order, outermost first: request id + access log, metrics, body limit, problem
-    /// mapping, authentication, rate limits and idempotency (both need the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
+    /// mapping, NUL in the query, authentication, rate limits and idempotency (both need the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
     /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it.
     package static func build(
         useCases: UseCases,
@@ -42,6 +42,7 @@ package enum HTTPRouter {
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(BodyLimitMiddleware(maximumBytes: settings.maximumBodyBytes))
         router.middlewares.add(ProblemMiddleware(routes: RouteTable(document: contract.document), logger: logger))
+        router.middlewares.add(QueryTextMiddleware())
         router.middlewares.add(
             AuthenticationMiddleware(
                 authenticator: BearerAuthenticator(

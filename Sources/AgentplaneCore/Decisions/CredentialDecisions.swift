@@ -61,6 +61,9 @@ public enum CredentialDecisions {
         if let description = command.description, description.unicodeScalars.count > 1000 {
             errors.append(FieldError(pointer: "/description", message: "must be at most 1000 characters"))
         }
+        if let description = command.description, description.unicodeScalars.contains("\u{0}") {
+            errors.append(FieldError(pointer: "/description", message: "must not contain the NUL character"))
+        }
         errors += scopeErrors(scopes, role: role, grantable: grantable)
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
         let account = ServiceAccount(

@@ -72,9 +72,7 @@ public enum InstanceDecisions {
         errors += TenantValidation.nameErrors(command.name)
         errors += EventValidation.dataErrors(.object(command.config), pointer: "/config")
         errors += EventValidation.dataErrors(command.pipelineConfig, pointer: "/pipeline_config")
-        if let project = command.projectID, project.isEmpty || project.unicodeScalars.count > 255 {
-            errors.append(FieldError(pointer: "/project_id", message: "must be 1 to 255 characters"))
-        }
+        if let project = command.projectID { errors += projectErrors(project) }
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
         guard let agent, agent.id == command.agentUUID, AgentDecisions.canBackInstances(agent) else {
             throw AgentplaneError(
@@ -118,7 +116,10 @@ public enum InstanceDecisions {
             next.name = name
             errors += TenantValidation.nameErrors(name)
         }
-        if let project = command.projectID { next.projectID = project }
+        if let project = command.projectID {
+            next.projectID = project
+            errors += projectErrors(project)
+        }
         if let config = command.config {
             next.userConfig = ConfigMerge.merge(defaults: current.userConfig, overrides: config)
             errors += EventValidation.dataErrors(.object(next.userConfig), pointer: "/config")
@@ -139,6 +140,14 @@ public enum InstanceDecisions {
         var next = current
         next.status = try current.status.transition(to: status)
         return change(next, current: current, expectedVersion: nil, context: context, now: now)
+    }
+
+    /// A `project_id` is 1 to 255 characters without NUL (PostgreSQL cannot store one).
+    public static func projectErrors(_ project: String) -> [FieldError] {
+        guard !project.isEmpty, project.unicodeScalars.count <= 255, !project.unicodeScalars.contains("\u{0}") else {
+            return [FieldError(pointer: "/project_id", message: "must be 1 to 255 characters without NUL")]
+        }
+        return []
     }
 
     /// `instance.deleted`.
