@@ -40,46 +40,24 @@ public final class PostgresStore: Store {
 
     public var schemaVersion: Int { PostgresMigrations.all.last?.version ?? 0 }
 
+    /// Applies the pending migrations, each in a transaction of its own (its statements and its
+    /// `schema_migrations` row commit together). One transaction per step keeps each one short: the
+    /// event log serves readers only events older than every transaction still running, so one long
+    /// migration transaction would hold back every tenant's new events for its whole duration.
     public func migrate() async throws -> MigrationReport {
         try await PostgresErrors.translating {
-            try await client.withTransaction(logger: logger) { connection in
-                // One migrator at a time per schema, even with many nodes starting together.
-                try await connection.query(
-                    "SELECT pg_advisory_xact_lock(hashtext('agentplane.migrate.' || current_schema()))",
-                    logger: logger
-                )
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-                    """,
-                    logger: logger
-                )
-                var current = 0
-                for try await version in try await connection.query(
-                    "SELECT coalesce(max(version), 0) FROM schema_migrations",
-                    logger: logger
-                ).decode(Int.self) {
-                    current = version
+            var applied: [Int] = []
+            var current = 0
+            while true {
+                let step = try await client.withTransaction(logger: logger) { connection in
+                    try await migrateOneStep(on: connection)
                 }
-                let known = PostgresMigrations.all.last?.version ?? 0
-                guard current <= known else {
-                    throw StoreError(
-                        .incompatibleSchema,
-                        "The database is at schema version \(current), newer than this binary's \(known)."
-                    )
-                }
-                var applied: [Int] = []
-                for migration in PostgresMigrations.all where migration.version > current {
-                    for statement in migration.statements {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                    }
-                    try await connection.query(
-                        "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
-                        logger: logger
-                    )
-                    applied.append(migration.version)
-                }
+                current = step.current
+                guard let version = step.applied else { break }
+                applied.append(version)
+                current = version
+            }
+            try await client.withConnection { connection in
                 for try await bypasses in try await connection.query(
                     "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
                     logger: logger
@@ -88,9 +66,50 @@ public final class PostgresStore: Store {
                         "connected as a role that bypasses row-level security; tenant isolation then rests on the application alone (docs/security.md)"
                     )
                 }
-                return MigrationReport(applied: applied, currentVersion: max(current, applied.last ?? 0))
             }
+            return MigrationReport(applied: applied, currentVersion: current)
         }
+    }
+
+    /// In the caller's transaction: the schema's version, and the next migration applied if one is due.
+    private func migrateOneStep(on connection: PostgresConnection) async throws -> (current: Int, applied: Int?) {
+        // One migrator at a time per schema, even with many nodes starting together.
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(hashtext('agentplane.migrate.' || current_schema()))",
+            logger: logger
+        )
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+            """,
+            logger: logger
+        )
+        var current = 0
+        for try await version in try await connection.query(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            logger: logger
+        ).decode(Int.self) {
+            current = version
+        }
+        let known = PostgresMigrations.all.last?.version ?? 0
+        guard current <= known else {
+            throw StoreError(
+                .incompatibleSchema,
+                "The database is at schema version \(current), newer than this binary's \(known)."
+            )
+        }
+        guard let migration = PostgresMigrations.all.first(where: { $0.version > current }) else {
+            return (current, nil)
+        }
+        for statement in migration.statements {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        }
+        try await connection.query(
+            "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+            logger: logger
+        )
+        return (current, migration.version)
     }
 
     public func ping() async throws {
