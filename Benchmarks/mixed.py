@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """80/20 read/write load on instances and knowledge bases (issue #4, DESIGN §8).
 
-Usage: Benchmarks/mixed.py BINARY sqlite|postgres [DURATION_S]
+Usage: Benchmarks/mixed.py BINARY sqlite|postgres [DURATION_S] [TENANTS]
 (for postgres, run under scripts/with-postgres: AGENTPLANE_TEST_POSTGRES_URL names the server).
 
 100 concurrent connections: 80 on a read mix (GET one instance, list instances) and 20 on a write
 mix (create an instance, add a knowledge-base entry), as two wrk processes at once, so read and
-write latencies are reported separately. Loopback only; everything started is stopped.
+write latencies are reported separately. With TENANTS > 1 (default 1) each request picks one of
+that many tenants (each with its own key and 50 instances) at random. Loopback only; everything
+started is stopped.
 """
 import json
 import os
@@ -24,27 +26,33 @@ import urllib.error
 import urllib.request
 
 READ_LUA = """
+local keys = {%s}
 local ids = {%s}
 local n = 0
 request = function()
     n = n + 1
-    local id = ids[math.random(#ids)]
-    if n %% 2 == 0 then return wrk.format("GET", "/api/v1/instances?limit=20") end
-    return wrk.format("GET", "/api/v1/instances/" .. id)
+    local t = math.random(#keys)
+    local id = ids[t][math.random(#ids[t])]
+    local headers = {["Authorization"] = "Bearer " .. keys[t], ["Content-Type"] = "application/json"}
+    if n %% 2 == 0 then return wrk.format("GET", "/api/v1/instances?limit=20", headers) end
+    return wrk.format("GET", "/api/v1/instances/" .. id, headers)
 end
 """
 WRITE_LUA = """
+local keys = {%s}
 local ids = {%s}
 local agent = "%s"
 local n = 0
 request = function()
     n = n + 1
+    local t = math.random(#keys)
+    local headers = {["Authorization"] = "Bearer " .. keys[t], ["Content-Type"] = "application/json"}
     if n %% 2 == 0 then
-        return wrk.format("POST", "/api/v1/instances", nil,
+        return wrk.format("POST", "/api/v1/instances", headers,
             '{"agent_id":"' .. agent .. '","name":"bench ' .. n .. '","config":{"temperature":0.3}}')
     end
-    local id = ids[math.random(#ids)]
-    return wrk.format("POST", "/api/v1/instances/" .. id .. "/knowledge-base/entries", nil,
+    local id = ids[t][math.random(#ids[t])]
+    return wrk.format("POST", "/api/v1/instances/" .. id .. "/knowledge-base/entries", headers,
         '{"content":"Refunds are issued within 14 days of purchase, entry ' .. n .. '"}')
 end
 """
@@ -89,6 +97,7 @@ def bench(lines):
 def main():
     binary, backend = sys.argv[1], sys.argv[2]
     duration = int(sys.argv[3]) if len(sys.argv) > 3 else 15
+    tenant_count = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     data_dir = tempfile.mkdtemp(prefix="agentplane-mixed-")
     port = free_port()
     admin = "ap_benchmix_" + "".join(random.choices(string.ascii_letters + string.digits, k=40))
@@ -104,35 +113,42 @@ def main():
     try:
         if not wait_ready(port, time.time() + 60):
             raise RuntimeError("server did not become ready")
-        tenant = call(port, "POST", "/api/v1/tenants", admin, {
-            "slug": "bench", "name": "Bench",
-            "quotas": {"max_instances": 1000000, "max_kb_entries": 100000000, "requests_per_minute": 10000000},
-        })["id"]
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/service-accounts", method="POST",
-            data=json.dumps({"name": "bench", "role": "admin"}).encode(),
-            headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json", "X-Tenant-ID": tenant})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            account = json.loads(response.read())["id"]
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/service-accounts/{account}/keys", method="POST", data=b"{}",
-            headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json", "X-Tenant-ID": tenant})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            key = json.loads(response.read())["key"]
         agent = call(port, "POST", "/api/v1/agents", admin, {
             "type": "bench-agent", "name": "Bench agent", "category": "bench",
             "default_config": {"model": "m", "temperature": 0.7}})["id"]
-        ids = [call(port, "POST", "/api/v1/instances", key, {"agent_id": agent, "name": f"seed {i}"})["id"]
-               for i in range(50)]
-        quoted = ",".join(f'"{i}"' for i in ids)
+        keys, id_lists = [], []
+        for t in range(tenant_count):
+            tenant = call(port, "POST", "/api/v1/tenants", admin, {
+                "slug": f"bench{t}", "name": f"Bench {t}",
+                "quotas": {"max_instances": 1000000, "max_kb_entries": 100000000, "requests_per_minute": 10000000},
+            })["id"]
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/service-accounts", method="POST",
+                data=json.dumps({"name": "bench", "role": "admin"}).encode(),
+                headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json",
+                         "X-Tenant-ID": tenant})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                account = json.loads(response.read())["id"]
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/service-accounts/{account}/keys", method="POST", data=b"{}",
+                headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json",
+                         "X-Tenant-ID": tenant})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                key = json.loads(response.read())["key"]
+            keys.append(key)
+            id_lists.append([call(port, "POST", "/api/v1/instances", key, {"agent_id": agent, "name": f"seed {i}"})["id"]
+                             for i in range(50)])
+        quoted_keys = ",".join(f'"{k}"' for k in keys)
+        quoted = ",".join("{" + ",".join(f'"{i}"' for i in ids) + "}" for ids in id_lists)
         work = tempfile.mkdtemp(prefix="agentplane-mixed-lua-")
         scripts = {}
-        for name, body in [("read", READ_LUA % quoted), ("write", WRITE_LUA % (quoted, agent))]:
+        for name, body in [("read", READ_LUA % (quoted_keys, quoted)),
+                           ("write", WRITE_LUA % (quoted_keys, quoted, agent))]:
             path = os.path.join(work, f"{name}.lua")
             with open(path, "w") as f:
                 f.write(body + "\n" + REPORT)
             scripts[name] = path
-        header = ["-H", f"Authorization: Bearer {key}", "-H", "Content-Type: application/json"]
+        header = []
         base = f"http://127.0.0.1:{port}"
         runs = {}
         for phase, seconds in [("warmup", 3), ("measure", duration)]:
@@ -150,10 +166,11 @@ def main():
             for line in f:
                 if line.startswith("VmHWM:"):
                     rss = int(line.split()[1]) / 1024
-        print(f"| {backend} | reads (80 conns: GET instance / list instances) | {float(runs['read']['rps']):.0f} "
+        label = f"{backend}, {tenant_count} tenant{'s' if tenant_count > 1 else ''}"
+        print(f"| {label} | reads (80 conns: GET instance / list instances) | {float(runs['read']['rps']):.0f} "
               f"| {runs['read']['p50_ms']} | {runs['read']['p95_ms']} | {runs['read']['p99_ms']} "
               f"| {runs['read']['non2xx']} / {runs['read']['socket_errors']} |")
-        print(f"| {backend} | writes (20 conns: create instance / add KB entry) | {float(runs['write']['rps']):.0f} "
+        print(f"| {label} | writes (20 conns: create instance / add KB entry) | {float(runs['write']['rps']):.0f} "
               f"| {runs['write']['p50_ms']} | {runs['write']['p95_ms']} | {runs['write']['p99_ms']} "
               f"| {runs['write']['non2xx']} / {runs['write']['socket_errors']} |")
         print(f"peak RSS {backend}: {rss:.1f} MiB")

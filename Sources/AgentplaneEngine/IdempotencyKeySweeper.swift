@@ -10,10 +10,15 @@ public struct IdempotencyKeySweeper: Service {
     let interval: Duration
     let batchSize: Int
     let logger: Logger
+    let clock: any WallClock
 
-    /// Creates the sweeper.
-    public init(store: any Store, interval: Duration = .seconds(600), batchSize: Int = 1000, logger: Logger) {
+    /// Creates the sweeper, reading time from `clock`.
+    public init(
+        store: any Store, interval: Duration = .seconds(600), batchSize: Int = 1000, logger: Logger,
+        clock: any WallClock = SystemWallClock()
+    ) {
         self.store = store
+        self.clock = clock
         self.interval = interval
         self.batchSize = batchSize
         self.logger = logger
@@ -23,7 +28,7 @@ public struct IdempotencyKeySweeper: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let purged = try await runOnce(now: .now())
+                    let purged = try await runOnce(now: clock.now())
                     if purged > 0 { logger.debug("purged expired idempotency keys", metadata: ["count": "\(purged)"]) }
                 } catch {
                     logger.warning("idempotency sweep failed", metadata: ["error": "\(error)"])

@@ -53,7 +53,7 @@ public enum AgentplaneApplication {
             ),
             services: [
                 store, DatabaseMonitor(store: store, logger: logger),
-                IdempotencyKeySweeper(store: store, logger: logger),
+                IdempotencyKeySweeper(store: store, logger: logger, clock: clock),
             ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
