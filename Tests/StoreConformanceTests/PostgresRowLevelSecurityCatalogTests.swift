@@ -1,0 +1,117 @@
+import AgentplaneApp
+import AgentplaneCore
+import AgentplaneStore
+import AgentplaneTesting
+import PostgresNIO
+import Testing
+
+/// PostgreSQL only: every table that carries `tenant_id` is under forced row-level security, and,
+/// with rows of two tenants in it, an unfiltered query sees exactly its own tenant's rows, and none
+/// without a tenant (fail closed). The table list comes from the catalog, so a new tenant-owned
+/// table without a policy fails this test.
+@Suite struct PostgresRowLevelSecurityCatalogTests {
+    /// Writes rows of `tenant` into as many tenant-owned tables as the use cases reach.
+    static func seed(_ useCases: UseCases, slug: String) async throws -> TenantID {
+        let admin = Caller(principal: .system, operation: "seed")
+        let tenant = try await useCases.createTenant(CreateTenant(slug: slug, name: slug), by: admin).id
+        let account = try await useCases.createServiceAccount(
+            CreateServiceAccount(name: "ci", role: .admin), tenant: tenant, by: admin)
+        _ = try await useCases.createKey(CreateAPIKey(), account: account.id, tenant: tenant, by: admin)
+        let password = "correct horse battery"
+        _ = try await useCases.createUser(
+            CreateUser(
+                email: "\(slug)@example.com", name: slug, password: password, tenantSlug: slug, role: .member,
+                platformAdmin: false),
+            by: .operatorCLI("seed"))
+        _ = try await useCases.signIn(.password(email: "\(slug)@example.com", password: password, tenant: tenant))
+        let agent = try await useCases.createAgent(
+            AgentDraft(type: "agent-\(slug)", name: "A", category: "c"), by: admin)
+        let instance = try await useCases.createInstance(
+            CreateInstance(agentID: agent.id.lowercasedString, name: "desk"), tenant: tenant, by: admin)
+        _ = try await useCases.createEntry(
+            CreateEntry(content: "refunds within 14 days"), instance: instance.id, tenant: tenant, by: admin)
+        _ = try await useCases.publishEvent(PublishEvent(type: "seed.done"), tenant: tenant, by: admin)
+        _ = try await useCases.store.idempotency.claim(
+            IdempotencyScope(tenantID: tenant, principalID: "seed", key: "k1"), fingerprint: "f", now: .now(),
+            expiresAt: Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch + 60_000_000))
+        return tenant
+    }
+
+    /// Every table of the schema with a `tenant_id` column, and whether forced RLS with a policy guards it.
+    static func tenantOwnedTables(on connection: PostgresConnection) async throws -> [(name: String, secured: Bool)] {
+        let rows = try await connection.query(
+            """
+            SELECT c.relname::text,
+                c.relrowsecurity AND c.relforcerowsecurity
+                    AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND c.relkind = 'r'
+                AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                    AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+            ORDER BY 1
+            """,
+            logger: testLogger()
+        )
+        var tables: [(name: String, secured: Bool)] = []
+        for try await (name, secured) in rows.decode((String, Bool).self) { tables.append((name, secured)) }
+        return tables
+    }
+
+    /// Rows of `table` matching `filter` visible with `app.tenant_id` set to `scope` (nil: unset).
+    static func count(on connection: PostgresConnection, _ table: String, scope: String?, where filter: String = "true")
+        async throws -> Int
+    {
+        let logger = testLogger()
+        try await connection.query("BEGIN", logger: logger)
+        if let scope {
+            try await connection.query("SELECT set_config('app.tenant_id', \(scope), true)", logger: logger)
+        }
+        var result = -1
+        for try await value in try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table) WHERE \(filter)"), logger: logger
+        ).decode(Int.self) {
+            result = value
+        }
+        try await connection.query("ROLLBACK", logger: logger)
+        return result
+    }
+
+    @Test func everyTenantOwnedTableIsIsolated() async throws {
+        try await withIsolatedDatabase(.postgres) { database in
+            let store = try database.openStore()
+            let tenants = try await withRunningStore(store) { store in
+                _ = try await store.migrate()
+                let useCases = UseCases(store: store, passwords: PasswordHasher(cost: 4))
+                return [try await Self.seed(useCases, slug: "acme"), try await Self.seed(useCases, slug: "globex")]
+            }
+            let (a, b) = (tenants[0], tenants[1])
+            let logger = testLogger()
+            try await PostgresAdmin.withConnection(url: try #require(database.postgresURL)) { connection in
+                var tables: [String] = []
+                for row in try await Self.tenantOwnedTables(on: connection) {
+                    #expect(row.secured, "\(row.name) is not under forced row-level security")
+                    tables.append(row.name)
+                }
+                #expect(tables.count >= 10, "tenant-owned tables found: \(tables)")
+
+                var seeded: [String] = []
+                for table in tables {
+                    let own = try await Self.count(on: connection, table, scope: "*", where: "tenant_id = '\(a)'")
+                    let other = try await Self.count(on: connection, table, scope: "*", where: "tenant_id = '\(b)'")
+                    if own > 0 && other > 0 { seeded.append(table) }
+                    #expect(
+                        try await Self.count(on: connection, table, scope: a.description) == own,
+                        "\(table) leaks to tenant a")
+                    #expect(
+                        try await Self.count(on: connection, table, scope: b.description) == other,
+                        "\(table) leaks to tenant b")
+                    #expect(
+                        try await Self.count(on: connection, table, scope: nil) == 0,
+                        "\(table) is visible without a tenant")
+                }
+                // The seed reached most tables, so the visibility checks above compared real rows.
+                #expect(seeded.count >= tables.count - 2, "seeded \(seeded) of \(tables)")
+            }
+        }
+    }
+}
