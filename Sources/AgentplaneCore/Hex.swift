@@ -29,4 +29,50 @@ public enum Hex {
             return String(decoding: out, as: UTF8.self)
         }
     }
+
+    /// The UUID of canonical text (8-4-4-4-12 hex digits, either case), parsed without `sscanf`.
+    static func parseUUID(_ text: String) -> UUID? {
+        var utf8 = text.utf8
+        return utf8.withContiguousStorageIfAvailable(parseUUID)
+            ?? {
+                utf8 = String(text).utf8
+                return Array(utf8).withUnsafeBufferPointer(parseUUID)
+            }()
+    }
+
+    private static func parseUUID(_ bytes: UnsafeBufferPointer<UInt8>) -> UUID? {
+        guard bytes.count == 36 else { return nil }
+        var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let parsed = withUnsafeMutableBytes(of: &out) { raw -> Bool in
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    guard bytes[position] == 0x2D else { return false }
+                    position += 1
+                }
+                guard let high = value(bytes[position]), let low = value(bytes[position + 1]) else { return false }
+                raw[index] = high << 4 | low
+                position += 2
+            }
+            return true
+        }
+        return parsed ? UUID(uuid: out) : nil
+    }
+
+    private static func value(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case 0x30...0x39: digit - 0x30
+        case 0x61...0x66: digit - 0x61 + 10
+        case 0x41...0x46: digit - 0x41 + 10
+        default: nil
+        }
+    }
+}
+
+extension UUID {
+    /// Parses canonical UUID text (either case) like `UUID(canonical:)`, without its `sscanf`.
+    public init?(canonical text: String) {
+        guard let uuid = Hex.parseUUID(text) else { return nil }
+        self = uuid
+    }
 }

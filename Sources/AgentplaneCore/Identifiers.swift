@@ -10,7 +10,7 @@ public struct TenantID: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Parses the canonical UUID text form; nil when it is not one.
     public init?(uuidString: String) {
-        guard let uuid = UUID(uuidString: uuidString) else { return nil }
+        guard let uuid = UUID(canonical: uuidString) else { return nil }
         self.rawValue = uuid
     }
 

@@ -77,7 +77,7 @@ struct SQLiteAPIKeyStore: APIKeyStore {
     static func record(_ row: Row) throws -> APIKeyRecord {
         let scopesText: String = row["scopes"]
         guard
-            let id = UUID(uuidString: row["id"]),
+            let id = UUID(canonical: row["id"]),
             let tenant = TenantID(uuidString: row["tenant_id"]),
             let role = Role(rawValue: row["role"]),
             let scopes = try? JSONDecoder().decode([String].self, from: Data(scopesText.utf8))
@@ -95,7 +95,7 @@ struct SQLiteAPIKeyStore: APIKeyStore {
             lastUsedAt: (row["last_used_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
             expiresAt: (row["expires_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
             revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
-            serviceAccountID: (row["service_account_id"] as String?).flatMap(UUID.init(uuidString:))
+            serviceAccountID: (row["service_account_id"] as String?).flatMap(UUID.init(canonical:))
         )
     }
 }

@@ -139,7 +139,7 @@ struct SQLiteAgentStore: AgentStore {
     }
 
     static func agent(_ row: Row) throws -> Agent {
-        guard let id = UUID(uuidString: row["id"]),
+        guard let id = UUID(canonical: row["id"]),
             let defaultConfig = JSONValue(parsing: row["default_config"] as String)?.objectValue,
             let content = JSONValue(parsing: row["content"] as String)
         else { throw StoreError(.corruptData, "A stored agent could not be decoded.") }

@@ -71,7 +71,7 @@ struct SQLiteAuditLogStore: AuditLogStore {
     }
 
     static func entry(_ row: Row) throws -> AuditEntry {
-        guard let id = UUID(uuidString: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
+        guard let id = UUID(canonical: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
             let outcome = AuditOutcome(rawValue: row["outcome"]),
             let details = JSONValue(parsing: row["details"] as String)
         else { throw StoreError(.corruptData, "A stored audit entry could not be decoded.") }

@@ -134,8 +134,8 @@ struct SQLiteIdentityStore: IdentityStore {
     }
 
     static func token(_ row: Row) throws -> RefreshToken {
-        guard let id = UUID(uuidString: row["id"]), let family = UUID(uuidString: row["family_id"]),
-            let user = UUID(uuidString: row["user_id"]), let tenant = TenantID(uuidString: row["tenant_id"])
+        guard let id = UUID(canonical: row["id"]), let family = UUID(canonical: row["family_id"]),
+            let user = UUID(canonical: row["user_id"]), let tenant = TenantID(uuidString: row["tenant_id"])
         else { throw StoreError(.corruptData, "A stored refresh token could not be decoded.") }
         return RefreshToken(
             id: id,
@@ -149,7 +149,7 @@ struct SQLiteIdentityStore: IdentityStore {
     }
 
     static func user(_ row: Row) throws -> User {
-        guard let id = UUID(uuidString: row["id"]) else {
+        guard let id = UUID(canonical: row["id"]) else {
             throw StoreError(.corruptData, "A stored user could not be decoded.")
         }
         return User(

@@ -148,8 +148,8 @@ struct SQLiteInstanceStore: InstanceStore {
     }
 
     static func instance(_ row: Row) throws -> Instance {
-        guard let id = UUID(uuidString: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
-            let agent = UUID(uuidString: row["agent_id"]), let status = InstanceStatus(rawValue: row["status"]),
+        guard let id = UUID(canonical: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
+            let agent = UUID(canonical: row["agent_id"]), let status = InstanceStatus(rawValue: row["status"]),
             let userConfig = JSONValue(parsing: row["user_config"] as String)?.objectValue,
             let config = JSONValue(parsing: row["config"] as String)?.objectValue,
             let pipeline = JSONValue(parsing: row["pipeline_config"] as String)

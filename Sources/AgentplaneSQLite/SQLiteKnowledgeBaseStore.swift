@@ -140,7 +140,7 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
                         """,
                     arguments: [match, limit]
                 ).compactMap { row in
-                    UUID(uuidString: row["entry_id"]).map {
+                    UUID(canonical: row["entry_id"]).map {
                         KnowledgeBaseHit(entryID: $0, rank: row["rank"], snippet: row["snippet"])
                     }
                 }
@@ -185,8 +185,8 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
     }
 
     static func entry(_ row: Row) throws -> KnowledgeBaseEntry {
-        guard let id = UUID(uuidString: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
-            let instance = UUID(uuidString: row["instance_id"]),
+        guard let id = UUID(canonical: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
+            let instance = UUID(canonical: row["instance_id"]),
             let dataType = KBDataType(rawValue: row["data_type"]), let lang = KBLangHint(rawValue: row["lang_hint"]),
             let status = KBEntryStatus(rawValue: row["status"]),
             let metadata = JSONValue(parsing: row["metadata"] as String)?.objectValue

@@ -123,7 +123,7 @@ struct SQLiteServiceAccountStore: ServiceAccountStore {
     }
 
     static func account(_ row: Row) throws -> ServiceAccount {
-        guard let id = UUID(uuidString: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
+        guard let id = UUID(canonical: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
             let role = Role(rawValue: row["role"]),
             let scopes = try? JSONDecoder().decode([String].self, from: Data((row["scopes"] as String).utf8))
         else { throw StoreError(.corruptData, "A stored service account could not be decoded.") }

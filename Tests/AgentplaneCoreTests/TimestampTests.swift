@@ -72,3 +72,25 @@ import Testing
         #expect(Hex.encode(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
     }
 }
+
+/// The hand-written UUID parser reads canonical text as Foundation's does, and refuses the rest.
+@Suite struct UUIDParsingTests {
+    @Test func agreesWithFoundation() {
+        for _ in 0..<1000 {
+            let uuid = UUID()
+            #expect(UUID(canonical: uuid.uuidString) == uuid)
+            #expect(UUID(canonical: uuid.lowercasedString) == uuid)
+        }
+        let good = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+        let bad = [
+            "", "0190a1b2c3d47e5f8a9b0c1d2e3f4a5b", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5", good + "0",
+            "0190a1b2-c3d4-7e5f-8a9b_0c1d2e3f4a5b", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5g", " " + good.dropLast(),
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5é",
+        ]
+        #expect(UUID(canonical: good) == UUID(uuidString: good))
+        for text in bad {
+            // Stricter than Foundation, whose sscanf also takes a short last group.
+            #expect(UUID(canonical: text) == nil, "\(text)")
+        }
+    }
+}

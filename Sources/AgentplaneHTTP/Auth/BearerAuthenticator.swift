@@ -47,7 +47,7 @@ struct BearerAuthenticator: Sendable {
         var principal = Principal(
             // A provider's `sub` need not be a UUID: derive a stable one, so per-credential limits and
             // idempotency keys follow the same user across requests.
-            id: UUID(uuidString: claims.sub.value) ?? Self.stableID(for: claims.sub.value),
+            id: UUID(canonical: claims.sub.value) ?? Self.stableID(for: claims.sub.value),
             tenantID: tenantID,
             role: role,
             scopes: (claims.scopes ?? Scope.ceiling(for: role).sorted()).filter {
@@ -61,7 +61,7 @@ struct BearerAuthenticator: Sendable {
         if let header = tenantHeader, let named = TenantID(uuidString: header), named != tenantID,
             role != .platformAdmin
         {
-            guard !external, let userID = UUID(uuidString: claims.sub.value),
+            guard !external, let userID = UUID(canonical: claims.sub.value),
                 let membership = try await store.identity.memberships(of: userID).first(where: { $0.tenantID == named })
             else { throw AgentplaneError(.notFound, "No such tenant.") }
             principal.tenantID = named

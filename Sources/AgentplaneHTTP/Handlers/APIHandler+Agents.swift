@@ -10,7 +10,7 @@ extension APIHandler {
         let caller = try caller("listAgents")
         let limit = try Paging.limit(input.query.limit)
         let after = try input.query.cursor.map { cursor in
-            guard let id = UUID(uuidString: cursor) else { throw Paging.badCursor }
+            guard let id = UUID(canonical: cursor) else { throw Paging.badCursor }
             return id
         }
         let page = try await useCases.listAgents(

@@ -9,7 +9,7 @@ extension APIHandler {
     func listAuditLog(_ input: Operations.ListAuditLog.Input) async throws -> Operations.ListAuditLog.Output {
         let caller = try caller("listAuditLog")
         let limit = try Paging.limit(input.query.limit)
-        if let cursor = input.query.cursor, UUID(uuidString: cursor) == nil { throw Paging.badCursor }
+        if let cursor = input.query.cursor, UUID(canonical: cursor) == nil { throw Paging.badCursor }
         let query = AuditQuery(
             before: input.query.cursor?.lowercased(),
             limit: limit,

@@ -46,7 +46,7 @@ extension APIHandler {
         var afterName: String?
         if let cursor = input.query.cursor {
             let parts = cursor.split(separator: ":", maxSplits: 1).map(String.init)
-            guard let id = parts.first.flatMap(UUID.init(uuidString:)),
+            guard let id = parts.first.flatMap(UUID.init(canonical:)),
                 sort == .name ? parts.count == 2 : parts.count == 1
             else { throw Paging.badCursor }
             after = id
@@ -54,7 +54,7 @@ extension APIHandler {
         }
         var agent: UUID?
         if let text = input.query.agentId {
-            guard let id = UUID(uuidString: text) else {
+            guard let id = UUID(canonical: text) else {
                 throw AgentplaneError(
                     .badRequest, "agent_id must be a UUID.",
                     fieldErrors: [FieldError(pointer: "agent_id", message: "must be a UUID")])

@@ -27,7 +27,7 @@ extension APIHandler {
     {
         let limit = try Paging.limit(input.query.limit)
         let after = try input.query.cursor.map { cursor in
-            guard let id = UUID(uuidString: cursor) else { throw Paging.badCursor }
+            guard let id = UUID(canonical: cursor) else { throw Paging.badCursor }
             return id
         }
         let page = try await useCases.listEntries(

@@ -156,7 +156,7 @@ struct APIHandler: APIProtocol {
 
     /// A path id; one that is not a UUID names no resource (404, like an unknown one).
     static func id(_ text: String, _ resource: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw AgentplaneError(.notFound, "No such \(resource).") }
+        guard let id = UUID(canonical: text) else { throw AgentplaneError(.notFound, "No such \(resource).") }
         return id
     }
 }
