@@ -8,10 +8,11 @@ extension UseCases {
         -> Instance
     {
         let tenantID = try await actingTenant(named, for: caller)
-        let agent = try await command.agentUUID.asyncMap { try await store.agents.find(id: $0, includeDeleted: true) }
+        var agent: Agent?
+        if let id = command.agentUUID { agent = try await store.agents.find(id: id, includeDeleted: true) }
         let now = clock.now()
         let (instance, events) = try InstanceDecisions.create(
-            command, agent: agent ?? nil, tenant: tenantID, owner: caller.principal.subject,
+            command, agent: agent, tenant: tenantID, owner: caller.principal.subject,
             context: caller.eventContext, now: now)
         guard let tenant = try await store.tenants.find(id: tenantID) else {
             throw AgentplaneError(.notFound, "No such tenant.")
@@ -97,13 +98,5 @@ extension UseCases {
 
     static func resource(_ instance: Instance) -> AuditedResource {
         AuditedResource(tenant: instance.tenantID, type: "instance", id: instance.id.lowercasedString)
-    }
-}
-
-extension Optional {
-    /// The async `map`.
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

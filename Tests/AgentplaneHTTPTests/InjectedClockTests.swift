@@ -17,7 +17,7 @@ import Testing
                 json: #"{"expires_in_seconds":60}"#)
             #expect(created.status == .created, "\(created.text)")
             let shortLived = try #require(try created.json()["key"]?.stringValue)
-            #expect(try created.json()["api_key"]?["expires_at"]?.stringValue == nil ? false : true)
+            #expect(try created.json()["api_key"]?["expires_at"]?.stringValue != nil)
             #expect(try await client.request(.get, "/api/v1/events", key: shortLived).status == .ok)
             clock.advance(seconds: 61)
             // Expired, although this node verified it a moment ago (the cache checks expiry too).

@@ -46,11 +46,7 @@ extension APIHandler {
 
     func createAgent(_ input: Operations.CreateAgent.Input) async throws -> Operations.CreateAgent.Output {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
-        let draft = AgentDraft(
-            type: body._type, name: body.name, description: body.description, category: body.category,
-            defaultConfig: body.defaultConfig.map(Self.json), content: body.content.map(JSONValue.init),
-            activationCode: body.activationCode, rate: body.rate, isActive: body.isActive)
-        let agent = try await useCases.createAgent(draft, by: try caller("createAgent"))
+        let agent = try await useCases.createAgent(Self.draft(body), by: try caller("createAgent"))
         return .created(
             .init(headers: .init(eTag: Self.etag(agent.version)), body: .json(.init(agent, showActivationCode: true))))
     }
@@ -78,15 +74,19 @@ extension APIHandler {
 
     func replaceAgent(_ input: Operations.ReplaceAgent.Input) async throws -> Operations.ReplaceAgent.Output {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
-        let draft = AgentDraft(
-            type: body._type, name: body.name, description: body.description, category: body.category,
-            defaultConfig: body.defaultConfig.map(Self.json), content: body.content.map(JSONValue.init),
-            activationCode: body.activationCode, rate: body.rate, isActive: body.isActive)
         let saved = try await useCases.updateAgent(
-            try Self.id(input.path.agentId, "agent"), .replace(draft),
+            try Self.id(input.path.agentId, "agent"), .replace(Self.draft(body)),
             expectedVersion: try input.headers.ifMatch.map(Self.version(fromETag:)), by: try caller("replaceAgent"))
         return .ok(
             .init(headers: .init(eTag: Self.etag(saved.version)), body: .json(.init(saved, showActivationCode: true))))
+    }
+
+    /// Every field of an agent, as `POST` and `PUT` send them (one schema, `NewAgent`).
+    private static func draft(_ body: Components.Schemas.NewAgent) -> AgentDraft {
+        AgentDraft(
+            type: body._type, name: body.name, description: body.description, category: body.category,
+            defaultConfig: body.defaultConfig.map(json), content: body.content.map(JSONValue.init),
+            activationCode: body.activationCode, rate: body.rate, isActive: body.isActive)
     }
 
     func deleteAgent(_ input: Operations.DeleteAgent.Input) async throws -> Operations.DeleteAgent.Output {
