@@ -7,8 +7,9 @@ Usage: Benchmarks/mixed.py BINARY sqlite|postgres [DURATION_S] [TENANTS]
 100 concurrent connections: 80 on a read mix (GET one instance, list instances) and 20 on a write
 mix (create an instance, add a knowledge-base entry), as two wrk processes at once, so read and
 write latencies are reported separately. With TENANTS > 1 (default 1) each request picks one of
-that many tenants (each with its own key and 50 instances) at random. Loopback only; everything
-started is stopped.
+that many tenants (each with its own key and 50 instances) at random. MIX_ONLY=read or
+MIX_ONLY=write runs one side alone (to see a side's cost without the other's competition for the
+cores). Loopback only; everything started is stopped.
 """
 import json
 import os
@@ -152,11 +153,12 @@ def main():
         base = f"http://127.0.0.1:{port}"
         runs = {}
         for phase, seconds in [("warmup", 3), ("measure", duration)]:
+            sides = {"read": 80, "write": 20}
+            only = os.environ.get("MIX_ONLY")
             procs = {
-                "read": subprocess.Popen(["wrk", "-t1", "-c80", f"-d{seconds}s", "--latency", "-s", scripts["read"]]
-                                         + header + [base], stdout=subprocess.PIPE, text=True),
-                "write": subprocess.Popen(["wrk", "-t1", "-c20", f"-d{seconds}s", "--latency", "-s", scripts["write"]]
-                                          + header + [base], stdout=subprocess.PIPE, text=True),
+                name: subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
+                                        scripts[name]] + header + [base], stdout=subprocess.PIPE, text=True)
+                for name, connections in sides.items() if only in (None, name)
             }
             outputs = {name: proc.communicate(timeout=seconds + 60)[0] for name, proc in procs.items()}
             if phase == "measure":
@@ -167,12 +169,11 @@ def main():
                 if line.startswith("VmHWM:"):
                     rss = int(line.split()[1]) / 1024
         label = f"{backend}, {tenant_count} tenant{'s' if tenant_count > 1 else ''}"
-        print(f"| {label} | reads (80 conns: GET instance / list instances) | {float(runs['read']['rps']):.0f} "
-              f"| {runs['read']['p50_ms']} | {runs['read']['p95_ms']} | {runs['read']['p99_ms']} "
-              f"| {runs['read']['non2xx']} / {runs['read']['socket_errors']} |")
-        print(f"| {label} | writes (20 conns: create instance / add KB entry) | {float(runs['write']['rps']):.0f} "
-              f"| {runs['write']['p50_ms']} | {runs['write']['p95_ms']} | {runs['write']['p99_ms']} "
-              f"| {runs['write']['non2xx']} / {runs['write']['socket_errors']} |")
+        titles = {"read": "reads (80 conns: GET instance / list instances)",
+                  "write": "writes (20 conns: create instance / add KB entry)"}
+        for name, run in runs.items():
+            print(f"| {label} | {titles[name]} | {float(run['rps']):.0f} | {run['p50_ms']} | {run['p95_ms']} "
+                  f"| {run['p99_ms']} | {run['non2xx']} / {run['socket_errors']} |")
         print(f"peak RSS {backend}: {rss:.1f} MiB")
         shutil.rmtree(work, ignore_errors=True)
     finally:

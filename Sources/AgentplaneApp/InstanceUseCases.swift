@@ -14,14 +14,9 @@ extension UseCases {
         let (instance, events) = try InstanceDecisions.create(
             command, agent: agent, tenant: tenantID, owner: caller.principal.subject,
             context: caller.eventContext, now: now)
-        guard let tenant = try await store.tenants.find(id: tenantID) else {
-            throw AgentplaneError(.notFound, "No such tenant.")
-        }
+        // The quota is read by the store in the same statement that counts the new instance.
         try await store.instances.create(
-            instance,
-            maxInstances: tenant.quotas.maxInstances,
-            record: caller.record(Self.resource(instance), status: 201, events: events, at: now)
-        )
+            instance, record: caller.record(Self.resource(instance), status: 201, events: events, at: now))
         return instance
     }
 

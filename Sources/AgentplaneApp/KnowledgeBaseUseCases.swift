@@ -3,7 +3,8 @@ import AgentplaneStore
 import Foundation
 
 extension UseCases {
-    /// Adds an entry within the tenant's quota, then processes it.
+    /// Adds an entry within the tenant's quota, processed: created, processing and ready (or failed)
+    /// are committed together, each step with its events and audit row.
     public func createEntry(_ command: CreateEntry, instance id: UUID, tenant named: TenantID?, by caller: Caller)
         async throws -> KnowledgeBaseEntry
     {
@@ -11,15 +12,11 @@ extension UseCases {
         let now = clock.now()
         let (entry, events) = try KnowledgeBaseDecisions.create(
             command, in: instance, context: caller.eventContext, now: now)
-        guard let tenant = try await store.tenants.find(id: instance.tenantID) else {
-            throw AgentplaneError(.notFound, "No such tenant.")
-        }
-        try await store.knowledgeBase.create(
-            entry,
-            maxEntries: tenant.quotas.maxKnowledgeBaseEntries,
-            record: caller.record(Self.resource(entry), status: 201, events: events, at: now)
-        )
-        return try await process(entry, in: instance, by: caller)
+        var records = [caller.record(Self.resource(entry), status: 201, events: events, at: now)]
+        let processed = try process(entry, in: instance, by: caller, recording: &records)
+        // The quota is read by the store in the same statement that counts the new entry.
+        try await store.knowledgeBase.create(processed, records: records)
+        return processed
     }
 
     /// An instance's entries, by id after `after`, optionally in one state.
@@ -50,8 +47,7 @@ extension UseCases {
         let now = clock.now()
         let change = try KnowledgeBaseDecisions.update(
             command, current: current, in: instance, context: caller.eventContext, now: now)
-        let saved = try await save(change, current: current, by: caller, now: now)
-        return saved.status == .queued ? try await process(saved, in: instance, by: caller) : saved
+        return try await save(change, current: current, in: instance, by: caller, now: now)
     }
 
     /// Sends a failed entry through processing again.
@@ -61,8 +57,7 @@ extension UseCases {
         let (current, instance) = try await entry(id, instance: instanceID, tenant: named, for: caller)
         let now = clock.now()
         let change = try KnowledgeBaseDecisions.retry(current, in: instance, context: caller.eventContext, now: now)
-        return try await process(
-            try await save(change, current: current, by: caller, now: now), in: instance, by: caller)
+        return try await save(change, current: current, in: instance, by: caller, now: now)
     }
 
     /// Deletes an entry and its index rows.
@@ -88,11 +83,12 @@ extension UseCases {
             tenant: instance.tenantID, instance: instance.id, query: query, limit: limit)
     }
 
-    /// Processing, inline until the job engine exists, through the same decision and store operation
-    /// a worker will use: `queued → processing → ready | failed`, one transaction per step.
-    func process(_ entry: KnowledgeBaseEntry, in instance: Instance, by caller: Caller) async throws
-        -> KnowledgeBaseEntry
-    {
+    /// Processing, inline until the job engine exists, through the same decision a worker will use:
+    /// `queued → processing → ready | failed`. Each step's record (events, audit row as
+    /// `processKnowledgeBaseEntry`) is appended to `records`; the caller commits them all at once.
+    func process(
+        _ entry: KnowledgeBaseEntry, in instance: Instance, by caller: Caller, recording records: inout [ChangeRecord]
+    ) throws -> KnowledgeBaseEntry {
         var worker = caller
         worker.operation = "processKnowledgeBaseEntry"
         var current = entry
@@ -100,22 +96,22 @@ extension UseCases {
             let now = clock.now()
             let change = try KnowledgeBaseDecisions.process(
                 current, in: instance, context: worker.eventContext, now: now)
-            current = try await save(change, current: current, by: worker, now: now)
+            records.append(worker.record(Self.resource(current), status: 200, events: change.events, at: now))
+            current = change.state
         }
         return current
     }
 
+    /// Commits a change (and, when it re-queues the entry, its processing) in one transaction.
     private func save(
-        _ change: Change<KnowledgeBaseEntry>, current: KnowledgeBaseEntry, by caller: Caller,
+        _ change: Change<KnowledgeBaseEntry>, current: KnowledgeBaseEntry, in instance: Instance, by caller: Caller,
         now: Timestamp
     ) async throws -> KnowledgeBaseEntry {
-        try await checkingVersion(of: "entry", expected: change.expectedVersion, current: current.version) {
+        var records = [caller.record(Self.resource(current), status: 200, events: change.events, at: now)]
+        let final = try process(change.state, in: instance, by: caller, recording: &records)
+        return try await checkingVersion(of: "entry", expected: change.expectedVersion, current: current.version) {
             try await store.knowledgeBase.update(
-                change.state,
-                expectedVersion: change.expectedVersion,
-                from: current.status,
-                record: caller.record(Self.resource(current), status: 200, events: change.events, at: now)
-            )
+                final, expectedVersion: change.expectedVersion, from: current.status, records: records)
         }
     }
 

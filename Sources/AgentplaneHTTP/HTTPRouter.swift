@@ -72,7 +72,7 @@ package enum HTTPRouter {
                 middlewares: [
                     AuditFailureMiddleware(store: store),
                     AuthorizationMiddleware(policy: AccessPolicy(document: contract.document)),
-                    RawBodyMiddleware(operations: ["listEvents"]),
+                    RawBodyMiddleware(operations: ResourceJSON.operations),
                 ]
             )
         return router

@@ -172,10 +172,9 @@ struct PostgresAgentStore: AgentStore {
     }
 
     static func json(_ agent: Agent) throws -> (config: String, content: String) {
-        let encoder = JSONEncoder()
         return (
-            String(decoding: try encoder.encode(JSONValue.object(agent.defaultConfig)), as: UTF8.self),
-            String(decoding: try encoder.encode(agent.content), as: UTF8.self)
+            JSONValue.object(agent.defaultConfig).jsonText,
+            String(decoding: try JSONEncoder().encode(agent.content), as: UTF8.self)
         )
     }
 

@@ -6,12 +6,23 @@ import PostgresNIO
 
 /// Writes what a mutation records besides its state change, inside the mutation's transaction.
 enum PostgresChangeRecorder {
-    /// Inserts the audit row, then appends the events (last: the per-tenant counter lock is then held
-    /// only until the imminent commit).
+    /// Inserts the audit row and appends the events, in one statement.
     static func record(_ record: ChangeRecord, on connection: PostgresConnection, logger: Logger) async throws {
-        try await PostgresAuditLogStore.insert(record.audit, on: connection, logger: logger)
-        _ = try await PostgresEventLog.append(
-            record.events, tenant: record.audit.tenantID, on: connection, logger: logger)
+        try await Self.record([record], on: connection, logger: logger)
+    }
+
+    /// Inserts the audit rows and appends the events of several steps of one change, in order, in one
+    /// statement per tenant (one, in practice).
+    static func record(_ records: [ChangeRecord], on connection: PostgresConnection, logger: Logger) async throws {
+        var start = records.startIndex
+        while start < records.endIndex {
+            let tenant = records[start].audit.tenantID
+            let end = records[start...].firstIndex { $0.audit.tenantID != tenant } ?? records.endIndex
+            _ = try await PostgresEventLog.append(
+                records[start..<end].flatMap(\.events), tenant: tenant, auditing: records[start..<end].map(\.audit),
+                on: connection, logger: logger)
+            start = end
+        }
     }
 }
 
@@ -56,17 +67,37 @@ struct PostgresAuditLogStore: AuditLogStore {
     }
 
     static func insert(_ entry: AuditEntry, on connection: PostgresConnection, logger: Logger) async throws {
-        let details = String(decoding: try JSONEncoder().encode(entry.details), as: UTF8.self)
-        try await connection.query(
-            """
-            INSERT INTO audit_log (id, tenant_id, occurred_at, principal_id, key_prefix, operation, resource_type,
-                resource_id, request_id, client_address, outcome, status, details)
-            VALUES (\(entry.id), \(entry.tenantID.rawValue), ap_ts(\(entry.occurredAt.microsecondsSinceEpoch)),
-                \(entry.principalID), \(entry.keyPrefix), \(entry.operation), \(entry.resourceType), \(entry.resourceID),
-                \(entry.requestID), \(entry.clientAddress), \(entry.outcome.rawValue), \(entry.status), \(details)::jsonb)
-            """,
-            logger: logger
-        )
+        _ = try await PostgresEventLog.append(
+            [], tenant: entry.tenantID, auditing: [entry], on: connection, logger: logger)
+    }
+
+    /// The columns `values(_:into:)` fills, in order.
+    static let insertColumns = """
+        id, tenant_id, occurred_at, principal_id, key_prefix, operation, resource_type, resource_id, request_id,
+        client_address, outcome, status, details
+        """
+
+    /// The `VALUES` rows of `entries`, their parameters appended to `binds`.
+    static func values(_ entries: [AuditEntry], into binds: inout PostgresBindings) -> String {
+        entries.map { entry in
+            let base = binds.count
+            binds.append(entry.id)
+            binds.append(entry.tenantID.rawValue)
+            binds.append(entry.occurredAt.microsecondsSinceEpoch)
+            binds.append(entry.principalID)
+            binds.append(entry.keyPrefix)
+            binds.append(entry.operation)
+            binds.append(entry.resourceType)
+            binds.append(entry.resourceID)
+            binds.append(entry.requestID)
+            binds.append(entry.clientAddress)
+            binds.append(entry.outcome.rawValue)
+            binds.append(entry.status)
+            binds.append(entry.details.jsonText)
+            let p = (1...13).map { "$\(base + $0)" }
+            return "(\(p[0]), \(p[1]), ap_ts(\(p[2])), \(p[3]), \(p[4]), \(p[5]), \(p[6]), \(p[7]), \(p[8]), \(p[9]), "
+                + "\(p[10]), \(p[11]), \(p[12])::jsonb)"
+        }.joined(separator: ", ")
     }
 
     static func entry(_ row: PostgresRandomAccessRow) throws -> AuditEntry {

@@ -142,15 +142,28 @@ struct PostgresEventLog: EventLog {
     }
 
     /// Appends inside the caller's transaction (one statement; no lock another appender waits for).
+    /// `audits` are inserted by the same statement (a data-modifying `WITH`), so a change records its
+    /// audit rows and its events in one round trip.
     static func append(
         _ events: [NewEvent],
         tenant: TenantID,
+        auditing audits: [AuditEntry] = [],
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [Event] {
-        guard !events.isEmpty else { return [] }
-        let encoder = JSONEncoder()
         var binds = PostgresBindings()
+        let auditValues = PostgresAuditLogStore.values(audits, into: &binds)
+        guard !events.isEmpty else {
+            if !audits.isEmpty {
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL:
+                            "INSERT INTO audit_log (\(PostgresAuditLogStore.insertColumns)) VALUES \(auditValues)",
+                        binds: binds),
+                    logger: logger)
+            }
+            return []
+        }
         var values: [String] = []
         for event in events {
             let base = binds.count
@@ -160,7 +173,7 @@ struct PostgresEventLog: EventLog {
             binds.append(event.type)
             binds.append(event.subject)
             binds.append(event.time.microsecondsSinceEpoch)
-            binds.append(String(decoding: try encoder.encode(event.data), as: UTF8.self))
+            binds.append(event.data.jsonText)
             binds.append(event.context.correlationID)
             binds.append(event.context.causationID)
             binds.append(event.context.requestID)
@@ -171,10 +184,14 @@ struct PostgresEventLog: EventLog {
                     + "\(p[7]), \(p[8]), \(p[9]), \(p[10]))"
             )
         }
+        let audit =
+            audits.isEmpty
+            ? ""
+            : "WITH ap_audit AS (INSERT INTO audit_log (\(PostgresAuditLogStore.insertColumns)) VALUES \(auditValues)) "
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO events (tenant_id, id, source, type, subject, time, data_content_type, data,
+                    \(audit)INSERT INTO events (tenant_id, id, source, type, subject, time, data_content_type, data,
                         correlation_id, causation_id, request_id, user_id)
                     VALUES \(values.joined(separator: ", "))
                     RETURNING id, txid::text AS txid, ordinal

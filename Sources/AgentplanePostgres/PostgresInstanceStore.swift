@@ -16,14 +16,10 @@ struct PostgresInstanceStore: InstanceStore {
         ap_micros(created_at) AS created_at, ap_micros(updated_at) AS updated_at
         """
 
-    func create(_ instance: Instance, maxInstances: Int, record: ChangeRecord) async throws {
+    func create(_ instance: Instance, record: ChangeRecord) async throws {
         let (userConfig, config, pipeline) = try Self.json(instance)
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(instance.tenantID), logger: logger) { connection in
-                guard maxInstances > 0 else {
-                    throw StoreError(
-                        .quotaExceeded(limit: maxInstances), PostgresTenantUsage.quotaMessage(.instances))
-                }
                 try await connection.query(
                     """
                     INSERT INTO instances (id, tenant_id, agent_id, owner_user_id, project_id, name, user_config, config,
@@ -45,7 +41,7 @@ struct PostgresInstanceStore: InstanceStore {
                 )
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
                 try await PostgresTenantUsage.reserve(
-                    .instances, limit: maxInstances, tenant: instance.tenantID, on: connection, logger: logger)
+                    .instances, tenant: instance.tenantID, on: connection, logger: logger)
             }
         }
     }
@@ -169,11 +165,10 @@ struct PostgresInstanceStore: InstanceStore {
     }
 
     static func json(_ instance: Instance) throws -> (String, String, String) {
-        let encoder = JSONEncoder()
         return (
-            String(decoding: try encoder.encode(JSONValue.object(instance.userConfig)), as: UTF8.self),
-            String(decoding: try encoder.encode(JSONValue.object(instance.config)), as: UTF8.self),
-            String(decoding: try encoder.encode(instance.pipelineConfig), as: UTF8.self)
+            JSONValue.object(instance.userConfig).jsonText,
+            JSONValue.object(instance.config).jsonText,
+            instance.pipelineConfig.jsonText
         )
     }
 

@@ -15,33 +15,32 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
         version, ap_micros(created_at) AS created_at, ap_micros(updated_at) AS updated_at
         """
 
-    func create(_ entry: KnowledgeBaseEntry, maxEntries: Int, record: ChangeRecord) async throws {
-        let metadata = String(decoding: try JSONEncoder().encode(JSONValue.object(entry.metadata)), as: UTF8.self)
+    func create(_ entry: KnowledgeBaseEntry, records: [ChangeRecord]) async throws {
+        let metadata = JSONValue.object(entry.metadata).jsonText
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(entry.tenantID), logger: logger) { connection in
-                var exists = false
+                var inserted = false
                 for try await _ in try await connection.query(
-                    "SELECT id FROM instances WHERE tenant_id = \(entry.tenantID.rawValue) AND id = \(entry.instanceID)",
-                    logger: logger
-                ) {
-                    exists = true
-                }
-                guard exists else { throw StoreError(.notFound, "No such instance.") }
-                try await connection.query(
                     """
                     INSERT INTO kb_entries (id, tenant_id, instance_id, content, data_type, lang_hint, status,
                         failure_reason, metadata, version, created_at, updated_at, search_vector)
-                    VALUES (\(entry.id), \(entry.tenantID.rawValue), \(entry.instanceID), \(entry.content),
+                    SELECT \(entry.id), \(entry.tenantID.rawValue), \(entry.instanceID), \(entry.content),
                         \(entry.dataType.rawValue), \(entry.langHint.rawValue), \(entry.status.rawValue),
                         \(entry.failureReason), \(metadata)::jsonb, \(entry.version),
                         ap_ts(\(entry.createdAt.microsecondsSinceEpoch)), ap_ts(\(entry.updatedAt.microsecondsSinceEpoch)),
-                        CASE WHEN \(entry.status.rawValue) = 'ready' THEN to_tsvector('simple', \(entry.content)) END)
+                        CASE WHEN \(entry.status.rawValue) = 'ready' THEN to_tsvector('simple', \(entry.content)) END
+                    WHERE EXISTS (
+                        SELECT 1 FROM instances WHERE tenant_id = \(entry.tenantID.rawValue) AND id = \(entry.instanceID))
+                    RETURNING id
                     """,
                     logger: logger
-                )
-                try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
+                ) {
+                    inserted = true
+                }
+                guard inserted else { throw StoreError(.notFound, "No such instance.") }
+                try await PostgresChangeRecorder.record(records, on: connection, logger: logger)
                 try await PostgresTenantUsage.reserve(
-                    .kbEntries, limit: maxEntries, tenant: entry.tenantID, on: connection, logger: logger)
+                    .kbEntries, tenant: entry.tenantID, on: connection, logger: logger)
             }
         }
     }
@@ -88,13 +87,13 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
         }
     }
 
-    func update(_ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, record: ChangeRecord)
-        async throws -> KnowledgeBaseEntry
-    {
+    func update(
+        _ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, records: [ChangeRecord]
+    ) async throws -> KnowledgeBaseEntry {
         try from.validateChange(to: entry.status)
-        var next = entry
-        next.version = expectedVersion + 1
-        let metadata = String(decoding: try JSONEncoder().encode(JSONValue.object(next.metadata)), as: UTF8.self)
+        try StoreError.checkVersion(entry.version, after: expectedVersion)
+        let next = entry
+        let metadata = JSONValue.object(next.metadata).jsonText
         return try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(entry.tenantID), logger: logger) { connection in
                 var updated = false
@@ -119,7 +118,7 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
                         on: connection, table: "kb_entries", id: next.id, tenant: next.tenantID, logger: logger)
                     throw StoreError.conditionalWriteMissed("entry", rowExists: exists)
                 }
-                try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
+                try await PostgresChangeRecorder.record(records, on: connection, logger: logger)
                 return next
             }
         }

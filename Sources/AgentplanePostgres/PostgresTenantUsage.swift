@@ -13,37 +13,54 @@ enum PostgresTenantUsage {
     enum Counter: String {
         case instances
         case kbEntries = "kb_entries"
+
+        /// The `tenants` column holding the quota.
+        var quotaColumn: String {
+            switch self {
+            case .instances: "max_instances"
+            case .kbEntries: "max_kb_entries"
+            }
+        }
     }
 
-    /// Takes one unit of `counter` unless `limit` are already in use; throws `quotaExceeded` then.
+    /// Takes one unit of `counter` unless the tenant's quota of it (its `tenants` row, read in the same
+    /// statement) is used up; throws `quotaExceeded` then, `notFound` without such a tenant.
     static func reserve(
         _ counter: Counter,
-        limit: Int,
         tenant: TenantID,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws {
-        let exceeded = StoreError(.quotaExceeded(limit: limit), quotaMessage(counter))
-        guard limit > 0 else { throw exceeded }
         var binds = PostgresBindings()
         binds.append(tenant.rawValue)
-        binds.append(Int64(limit))
         let column = counter.rawValue
+        let quota = counter.quotaColumn
+        // The second SELECT only answers when nothing was reserved: the quota, for the error.
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO tenant_usage (tenant_id, \(column)) VALUES ($1, 1)
-                    ON CONFLICT (tenant_id) DO UPDATE SET \(column) = tenant_usage.\(column) + 1
-                    WHERE tenant_usage.\(column) < $2
-                    RETURNING \(column)
+                    WITH reserved AS (
+                        INSERT INTO tenant_usage (tenant_id, \(column))
+                        SELECT id, 1 FROM tenants WHERE id = $1 AND \(quota) > 0
+                        ON CONFLICT (tenant_id) DO UPDATE SET \(column) = tenant_usage.\(column) + 1
+                        WHERE tenant_usage.\(column) < (SELECT \(quota) FROM tenants WHERE id = $1)
+                        RETURNING \(column)
+                    )
+                    SELECT true AS reserved, 0 AS quota FROM reserved
+                    UNION ALL
+                    SELECT false, \(quota) FROM tenants WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM reserved)
                     """,
                 binds: binds
             ),
             logger: logger
         )
-        var reserved = false
-        for try await _ in rows { reserved = true }
-        guard reserved else { throw exceeded }
+        var limit: Int?
+        for try await (reserved, quota) in rows.decode((Bool, Int).self) {
+            if reserved { return }
+            limit = quota
+        }
+        guard let limit else { throw StoreError(.notFound, "No such tenant.") }
+        throw StoreError(.quotaExceeded(limit: limit), quotaMessage(counter))
     }
 
     /// Gives back `count` units of `counter` (a delete, in the deleting transaction).

@@ -17,12 +17,13 @@ struct SQLiteAPIKeyStore: APIKeyStore {
     }
 
     static func insert(_ key: APIKeyRecord, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO api_keys (id, tenant_id, prefix, secret_hash, name, role, scopes, is_bootstrap,
                     created_at, last_used_at, expires_at, revoked_at, service_account_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 key.id.lowercasedString, key.tenantID.description, key.prefix, key.secretHash, key.name,
                 key.role.rawValue, try JSONEncoder().encode(key.scopes).utf8String, key.isBootstrap,
@@ -38,12 +39,12 @@ struct SQLiteAPIKeyStore: APIKeyStore {
             try await pool.read { db in
                 guard
                     let row = try Row.fetchOne(
-                        db,
-                        sql: """
-                            SELECT k.*, t.status AS tenant_status, t.requests_per_minute AS tenant_rpm FROM api_keys k
-                            LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
-                            WHERE k.prefix = ?
-                            """,
+                        try db.cachedStatement(
+                            sql: """
+                                SELECT k.*, t.status AS tenant_status, t.requests_per_minute AS tenant_rpm FROM api_keys k
+                                LEFT JOIN tenants t ON t.id = k.tenant_id AND t.deleted_at IS NULL
+                                WHERE k.prefix = ?
+                                """),
                         arguments: [prefix]
                     )
                 else { return nil }
@@ -58,7 +59,9 @@ struct SQLiteAPIKeyStore: APIKeyStore {
     func bootstrapKeyExists() async throws -> Bool {
         try await SQLiteErrors.translating {
             try await pool.read { db in
-                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_keys WHERE is_bootstrap = 1)") ?? false
+                try Bool.fetchOne(
+                    try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM api_keys WHERE is_bootstrap = 1)"))
+                    ?? false
             }
         }
     }
@@ -66,8 +69,9 @@ struct SQLiteAPIKeyStore: APIKeyStore {
     func recordUse(id: UUID, at time: Timestamp, notBefore: Timestamp) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
-                    sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND coalesce(last_used_at, 0) < ?",
+                try db.cachedStatement(
+                    sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND coalesce(last_used_at, 0) < ?"
+                ).execute(
                     arguments: [time.microsecondsSinceEpoch, id.lowercasedString, notBefore.microsecondsSinceEpoch]
                 )
             }

@@ -10,12 +10,13 @@ struct SQLiteAgentStore: AgentStore {
     func create(_ agent: Agent, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO agents (id, type, name, description, category, default_config, content,
                             activation_code, rate, is_active, version, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: try Self.arguments(agent)
                 )
                 try Self.keepVersion(agent, in: db)
@@ -28,8 +29,7 @@ struct SQLiteAgentStore: AgentStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM agents WHERE id = ? AND (? OR deleted_at IS NULL)",
+                    try db.cachedStatement(sql: "SELECT * FROM agents WHERE id = ? AND (? OR deleted_at IS NULL)"),
                     arguments: [id.lowercasedString, includeDeleted]
                 ).map(Self.agent)
             }
@@ -40,11 +40,11 @@ struct SQLiteAgentStore: AgentStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT * FROM agents WHERE deleted_at IS NULL AND (? OR is_active = 1) AND id > ?
-                        ORDER BY id LIMIT ?
-                        """,
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT * FROM agents WHERE deleted_at IS NULL AND (? OR is_active = 1) AND id > ?
+                            ORDER BY id LIMIT ?
+                            """),
                     arguments: [includeInactive, after?.lowercasedString ?? "", limit]
                 ).map(Self.agent)
             }
@@ -56,15 +56,16 @@ struct SQLiteAgentStore: AgentStore {
             try await pool.write { db in
                 var next = agent
                 next.version = expectedVersion + 1
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE agents SET type = ?, name = ?, description = ?, category = ?, default_config = ?,
                             content = ?, activation_code = ?, rate = ?, is_active = ?, version = ?, updated_at = ?
                         WHERE id = ? AND deleted_at IS NULL AND version = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         next.type, next.name, next.description, next.category,
-                        try JSONEncoder().encode(JSONValue.object(next.defaultConfig)).utf8String,
+                        JSONValue.object(next.defaultConfig).jsonText,
                         try JSONEncoder().encode(next.content).utf8String, next.activationCode, next.rate,
                         next.isActive,
                         next.version, next.updatedAt.microsecondsSinceEpoch, next.id.lowercasedString, expectedVersion,
@@ -84,16 +85,17 @@ struct SQLiteAgentStore: AgentStore {
     func delete(id: UUID, at time: Timestamp, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE agents SET deleted_at = ?, is_active = 0, version = version + 1, updated_at = ?
                         WHERE id = ? AND deleted_at IS NULL
-                        """,
+                        """
+                ).execute(
                     arguments: [time.microsecondsSinceEpoch, time.microsecondsSinceEpoch, id.lowercasedString]
                 )
                 guard db.changesCount == 1 else { throw StoreError(.notFound, "No such agent.") }
                 if let deleted = try Row.fetchOne(
-                    db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id.lowercasedString]
+                    try db.cachedStatement(sql: "SELECT * FROM agents WHERE id = ?"), arguments: [id.lowercasedString]
                 )
                 .map(Self.agent) {
                     try Self.keepVersion(deleted, in: db)
@@ -107,8 +109,8 @@ struct SQLiteAgentStore: AgentStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try String.fetchAll(
-                    db,
-                    sql: "SELECT snapshot FROM agent_versions WHERE agent_id = ? ORDER BY version DESC",
+                    try db.cachedStatement(
+                        sql: "SELECT snapshot FROM agent_versions WHERE agent_id = ? ORDER BY version DESC"),
                     arguments: [id.lowercasedString]
                 ).map { text in
                     guard let agent = JSONValue(parsing: text).flatMap(Agent.init(snapshot:)) else {
@@ -121,8 +123,9 @@ struct SQLiteAgentStore: AgentStore {
     }
 
     static func keepVersion(_ agent: Agent, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO agent_versions (agent_id, version, snapshot) VALUES (?, ?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT INTO agent_versions (agent_id, version, snapshot) VALUES (?, ?, ?)"
+        ).execute(
             arguments: [
                 agent.id.lowercasedString, agent.version, try JSONEncoder().encode(agent.snapshot).utf8String,
             ]
@@ -132,7 +135,7 @@ struct SQLiteAgentStore: AgentStore {
     static func arguments(_ agent: Agent) throws -> StatementArguments {
         [
             agent.id.lowercasedString, agent.type, agent.name, agent.description, agent.category,
-            try JSONEncoder().encode(JSONValue.object(agent.defaultConfig)).utf8String,
+            JSONValue.object(agent.defaultConfig).jsonText,
             try JSONEncoder().encode(agent.content).utf8String, agent.activationCode, agent.rate, agent.isActive,
             agent.version, agent.createdAt.microsecondsSinceEpoch, agent.updatedAt.microsecondsSinceEpoch,
         ]

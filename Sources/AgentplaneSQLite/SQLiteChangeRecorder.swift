@@ -49,23 +49,24 @@ struct SQLiteAuditLogStore: AuditLogStore {
                 }
                 sql += " ORDER BY id DESC LIMIT ?"
                 arguments += [query.limit]
-                return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.entry)
+                return try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments).map(Self.entry)
             }
         }
     }
 
     static func insert(_ entry: AuditEntry, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (id, tenant_id, occurred_at, principal_id, key_prefix, operation, resource_type,
                     resource_id, request_id, client_address, outcome, status, details)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 entry.id.lowercasedString, entry.tenantID.description, entry.occurredAt.microsecondsSinceEpoch,
                 entry.principalID, entry.keyPrefix, entry.operation, entry.resourceType, entry.resourceID,
                 entry.requestID, entry.clientAddress, entry.outcome.rawValue, entry.status,
-                try JSONEncoder().encode(entry.details).utf8String,
+                entry.details.jsonText,
             ]
         )
     }

@@ -41,7 +41,7 @@ struct SQLiteEventLog: EventLog {
                 }
                 sql += " ORDER BY sequence LIMIT ?"
                 arguments += [query.limit]
-                return try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+                return try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments).map {
                     try Self.event(from: $0, tenant: tenant)
                 }
             }
@@ -52,8 +52,7 @@ struct SQLiteEventLog: EventLog {
         try await SQLiteErrors.translating {
             let last = try await pool.read { db in
                 try Int64.fetchOne(
-                    db,
-                    sql: "SELECT last_sequence FROM event_sequences WHERE tenant_id = ?",
+                    try db.cachedStatement(sql: "SELECT last_sequence FROM event_sequences WHERE tenant_id = ?"),
                     arguments: [tenant.description]
                 ) ?? 0
             }
@@ -65,28 +64,28 @@ struct SQLiteEventLog: EventLog {
     static func append(_ events: [NewEvent], tenant: TenantID, in db: Database) throws -> [Event] {
         guard !events.isEmpty else { return [] }
         let last = try Int64.fetchOne(
-            db,
-            sql: """
-                INSERT INTO event_sequences (tenant_id, last_sequence) VALUES (?, ?)
-                ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = last_sequence + excluded.last_sequence
-                RETURNING last_sequence
-                """,
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO event_sequences (tenant_id, last_sequence) VALUES (?, ?)
+                    ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = last_sequence + excluded.last_sequence
+                    RETURNING last_sequence
+                    """),
             arguments: [tenant.description, events.count]
         )!
         let recordedAt = Timestamp.now().microsecondsSinceEpoch
-        let encoder = JSONEncoder()
         return try NewEvent.stored(events, tenant: tenant, lastCounter: UInt64(last)).map { stored in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO events (tenant_id, sequence, id, source, type, subject, time, data_content_type, data,
                         correlation_id, causation_id, request_id, user_id, recorded_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     tenant.description, Int64(stored.position.minor), stored.id, stored.source, stored.type,
                     stored.subject,
                     stored.time.microsecondsSinceEpoch, stored.dataContentType,
-                    String(decoding: try encoder.encode(stored.data), as: UTF8.self),
+                    stored.data.jsonText,
                     stored.context.correlationID, stored.context.causationID, stored.context.requestID,
                     stored.context.userID, recordedAt,
                 ]

@@ -13,24 +13,26 @@ struct SQLiteIdempotencyStore: IdempotencyStore {
         try await SQLiteErrors.translating {
             try await pool.write { db in
                 let arguments: StatementArguments = [scope.tenantID.description, scope.principalID, scope.key]
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         DELETE FROM idempotency_keys
                         WHERE tenant_id = ? AND principal_id = ? AND key = ? AND expires_at <= ?
-                        """,
+                        """
+                ).execute(
                     arguments: arguments + [now.microsecondsSinceEpoch]
                 )
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO idempotency_keys (tenant_id, principal_id, key, fingerprint, created_at, expires_at)
                         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                        """,
+                        """
+                ).execute(
                     arguments: arguments + [fingerprint, now.microsecondsSinceEpoch, expiresAt.microsecondsSinceEpoch]
                 )
                 if db.changesCount == 1 { return nil }
                 let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM idempotency_keys WHERE tenant_id = ? AND principal_id = ? AND key = ?",
+                    try db.cachedStatement(
+                        sql: "SELECT * FROM idempotency_keys WHERE tenant_id = ? AND principal_id = ? AND key = ?"),
                     arguments: arguments
                 )!
                 return try Self.record(row)
@@ -41,11 +43,12 @@ struct SQLiteIdempotencyStore: IdempotencyStore {
     func complete(_ scope: IdempotencyScope, response: StoredResponse) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE idempotency_keys SET status = ?, headers = ?, body = ?
                         WHERE tenant_id = ? AND principal_id = ? AND key = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         response.status, try JSONEncoder().encode(response.headers).utf8String, Data(response.body),
                         scope.tenantID.description, scope.principalID, scope.key,
@@ -58,11 +61,12 @@ struct SQLiteIdempotencyStore: IdempotencyStore {
     func release(_ scope: IdempotencyScope) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         DELETE FROM idempotency_keys
                         WHERE tenant_id = ? AND principal_id = ? AND key = ? AND status IS NULL
-                        """,
+                        """
+                ).execute(
                     arguments: [scope.tenantID.description, scope.principalID, scope.key]
                 )
             }
@@ -72,11 +76,12 @@ struct SQLiteIdempotencyStore: IdempotencyStore {
     func purgeExpired(now: Timestamp, limit: Int) async throws -> Int {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         DELETE FROM idempotency_keys WHERE (tenant_id, principal_id, key) IN (
                             SELECT tenant_id, principal_id, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [now.microsecondsSinceEpoch, limit]
                 )
                 return db.changesCount

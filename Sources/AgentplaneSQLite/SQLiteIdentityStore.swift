@@ -10,19 +10,21 @@ struct SQLiteIdentityStore: IdentityStore {
     func createUser(_ user: User, memberships: [Membership], event: NewEvent) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO users (id, email, name, password_hash, is_platform_admin, created_at)
                         VALUES (?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         user.id.lowercasedString, user.email, user.name, user.passwordHash, user.isPlatformAdmin,
                         user.createdAt.microsecondsSinceEpoch,
                     ]
                 )
                 for membership in memberships {
-                    try db.execute(
-                        sql: "INSERT INTO memberships (user_id, tenant_id, role) VALUES (?, ?, ?)",
+                    try db.cachedStatement(
+                        sql: "INSERT INTO memberships (user_id, tenant_id, role) VALUES (?, ?, ?)"
+                    ).execute(
                         arguments: [
                             membership.userID.lowercasedString, membership.tenantID.description,
                             membership.role.rawValue,
@@ -37,7 +39,8 @@ struct SQLiteIdentityStore: IdentityStore {
     func findUser(email: String) async throws -> User? {
         try await SQLiteErrors.translating {
             try await pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM users WHERE email = ?", arguments: [email]).map(Self.user)
+                try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?"), arguments: [email])
+                    .map(Self.user)
             }
         }
     }
@@ -45,8 +48,10 @@ struct SQLiteIdentityStore: IdentityStore {
     func findUser(id: UUID) async throws -> User? {
         try await SQLiteErrors.translating {
             try await pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id.lowercasedString])
-                    .map(Self.user)
+                try Row.fetchOne(
+                    try db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id.lowercasedString]
+                )
+                .map(Self.user)
             }
         }
     }
@@ -55,8 +60,7 @@ struct SQLiteIdentityStore: IdentityStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM memberships WHERE user_id = ? ORDER BY tenant_id",
+                    try db.cachedStatement(sql: "SELECT * FROM memberships WHERE user_id = ? ORDER BY tenant_id"),
                     arguments: [user.lowercasedString]
                 ).map { row in
                     guard let tenant = TenantID(uuidString: row["tenant_id"]), let role = Role(rawValue: row["role"])
@@ -82,22 +86,25 @@ struct SQLiteIdentityStore: IdentityStore {
             try await pool.write { db in
                 guard
                     let row = try Row.fetchOne(
-                        db, sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?", arguments: [hash])
+                        try db.cachedStatement(sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?"),
+                        arguments: [hash])
                 else { return nil }
                 let token = try Self.token(row)
                 let replaced = (row["replaced_at"] as Int64?) != nil
                 let revoked = (row["revoked_at"] as Int64?) != nil
                 if replaced {
                     // Reuse of a rotated token: it leaked. Revoke the whole family.
-                    try db.execute(
-                        sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+                    try db.cachedStatement(
+                        sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL"
+                    ).execute(
                         arguments: [now.microsecondsSinceEpoch, token.familyID.lowercasedString]
                     )
                     return nil
                 }
                 guard !revoked, token.expiresAt > now else { return nil }
-                try db.execute(
-                    sql: "UPDATE refresh_tokens SET replaced_at = ? WHERE id = ?",
+                try db.cachedStatement(
+                    sql: "UPDATE refresh_tokens SET replaced_at = ? WHERE id = ?"
+                ).execute(
                     arguments: [now.microsecondsSinceEpoch, token.id.lowercasedString]
                 )
                 try Self.insert(replacement(token), in: db)
@@ -109,22 +116,24 @@ struct SQLiteIdentityStore: IdentityStore {
     func secret(named name: String, generate: @Sendable () -> String) async throws -> String {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
-                    sql: "INSERT INTO platform_secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                try db.cachedStatement(
+                    sql: "INSERT INTO platform_secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING"
+                ).execute(
                     arguments: [name, generate()]
                 )
                 return try String.fetchOne(
-                    db, sql: "SELECT value FROM platform_secrets WHERE name = ?", arguments: [name])!
+                    try db.cachedStatement(sql: "SELECT value FROM platform_secrets WHERE name = ?"), arguments: [name])!
             }
         }
     }
 
     static func insert(_ token: RefreshToken, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO refresh_tokens (id, family_id, user_id, tenant_id, token_hash, created_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 token.id.lowercasedString, token.familyID.lowercasedString, token.userID.lowercasedString,
                 token.tenantID.description, token.tokenHash, token.createdAt.microsecondsSinceEpoch,

@@ -7,29 +7,30 @@ import GRDB
 struct SQLiteInstanceStore: InstanceStore {
     let pool: DatabasePool
 
-    func create(_ instance: Instance, maxInstances: Int, record: ChangeRecord) async throws {
+    func create(_ instance: Instance, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try SQLiteTenantUsage.reserve(.instances, limit: maxInstances, tenant: instance.tenantID, in: db)
-                let encoder = JSONEncoder()
-                try db.execute(
+                try SQLiteTenantUsage.reserve(.instances, tenant: instance.tenantID, in: db)
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO instances (id, tenant_id, agent_id, owner_user_id, project_id, name, user_config,
                             config, pipeline_config, status, version, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         instance.id.lowercasedString, instance.tenantID.description,
                         instance.agentID.lowercasedString, instance.ownerUserID, instance.projectID, instance.name,
-                        try encoder.encode(JSONValue.object(instance.userConfig)).utf8String,
-                        try encoder.encode(JSONValue.object(instance.config)).utf8String,
-                        try encoder.encode(instance.pipelineConfig).utf8String, instance.status.rawValue,
+                        JSONValue.object(instance.userConfig).jsonText,
+                        JSONValue.object(instance.config).jsonText,
+                        instance.pipelineConfig.jsonText, instance.status.rawValue,
                         instance.version, instance.createdAt.microsecondsSinceEpoch,
                         instance.updatedAt.microsecondsSinceEpoch,
                     ]
                 )
-                try db.execute(
-                    sql: "INSERT INTO knowledge_bases (id, tenant_id, instance_id, created_at) VALUES (?, ?, ?, ?)",
+                try db.cachedStatement(
+                    sql: "INSERT INTO knowledge_bases (id, tenant_id, instance_id, created_at) VALUES (?, ?, ?, ?)"
+                ).execute(
                     arguments: [
                         UUIDv7.make().lowercasedString, instance.tenantID.description, instance.id.lowercasedString,
                         instance.createdAt.microsecondsSinceEpoch,
@@ -44,8 +45,7 @@ struct SQLiteInstanceStore: InstanceStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM instances WHERE tenant_id = ? AND id = ?",
+                    try db.cachedStatement(sql: "SELECT * FROM instances WHERE tenant_id = ? AND id = ?"),
                     arguments: [tenant.description, id.lowercasedString]
                 ).map(Self.instance)
             }
@@ -83,7 +83,7 @@ struct SQLiteInstanceStore: InstanceStore {
                 }
                 sql += query.sort == .name ? " ORDER BY name, id LIMIT ?" : " ORDER BY id LIMIT ?"
                 arguments += [query.limit]
-                return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.instance)
+                return try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments).map(Self.instance)
             }
         }
     }
@@ -96,17 +96,17 @@ struct SQLiteInstanceStore: InstanceStore {
             try await pool.write { db in
                 var next = instance
                 next.version = expectedVersion + 1
-                let encoder = JSONEncoder()
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE instances SET name = ?, project_id = ?, user_config = ?, config = ?, pipeline_config = ?,
                             status = ?, version = ?, updated_at = ?
                         WHERE tenant_id = ? AND id = ? AND version = ? AND status = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
-                        next.name, next.projectID, try encoder.encode(JSONValue.object(next.userConfig)).utf8String,
-                        try encoder.encode(JSONValue.object(next.config)).utf8String,
-                        try encoder.encode(next.pipelineConfig).utf8String, next.status.rawValue, next.version,
+                        next.name, next.projectID, JSONValue.object(next.userConfig).jsonText,
+                        JSONValue.object(next.config).jsonText,
+                        next.pipelineConfig.jsonText, next.status.rawValue, next.version,
                         next.updatedAt.microsecondsSinceEpoch, next.tenantID.description, next.id.lowercasedString,
                         expectedVersion, from.rawValue,
                     ]
@@ -124,17 +124,20 @@ struct SQLiteInstanceStore: InstanceStore {
     func delete(tenant: TenantID, id: UUID, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
-                    sql: "DELETE FROM instances WHERE tenant_id = ? AND id = ?",
+                try db.cachedStatement(
+                    sql: "DELETE FROM instances WHERE tenant_id = ? AND id = ?"
+                ).execute(
                     arguments: [tenant.description, id.lowercasedString]
                 )
                 guard db.changesCount == 1 else { throw StoreError(.notFound, "No such instance.") }
-                try db.execute(
-                    sql: "DELETE FROM knowledge_bases WHERE tenant_id = ? AND instance_id = ?",
+                try db.cachedStatement(
+                    sql: "DELETE FROM knowledge_bases WHERE tenant_id = ? AND instance_id = ?"
+                ).execute(
                     arguments: [tenant.description, id.lowercasedString]
                 )
-                try db.execute(
-                    sql: "DELETE FROM kb_entries WHERE tenant_id = ? AND instance_id = ?",
+                try db.cachedStatement(
+                    sql: "DELETE FROM kb_entries WHERE tenant_id = ? AND instance_id = ?"
+                ).execute(
                     arguments: [tenant.description, id.lowercasedString]
                 )
                 let entries = db.changesCount

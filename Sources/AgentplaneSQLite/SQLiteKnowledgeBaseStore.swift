@@ -7,32 +7,33 @@ import GRDB
 struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
     let pool: DatabasePool
 
-    func create(_ entry: KnowledgeBaseEntry, maxEntries: Int, record: ChangeRecord) async throws {
+    func create(_ entry: KnowledgeBaseEntry, records: [ChangeRecord]) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
                 guard
                     try Bool.fetchOne(
-                        db,
-                        sql: "SELECT EXISTS (SELECT 1 FROM instances WHERE tenant_id = ? AND id = ?)",
+                        try db.cachedStatement(
+                            sql: "SELECT EXISTS (SELECT 1 FROM instances WHERE tenant_id = ? AND id = ?)"),
                         arguments: [entry.tenantID.description, entry.instanceID.lowercasedString]
                     ) == true
                 else { throw StoreError(.notFound, "No such instance.") }
-                try SQLiteTenantUsage.reserve(.kbEntries, limit: maxEntries, tenant: entry.tenantID, in: db)
-                try db.execute(
+                try SQLiteTenantUsage.reserve(.kbEntries, tenant: entry.tenantID, in: db)
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO kb_entries (id, tenant_id, instance_id, content, data_type, lang_hint, status,
                             failure_reason, metadata, version, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         entry.id.lowercasedString, entry.tenantID.description, entry.instanceID.lowercasedString,
                         entry.content, entry.dataType.rawValue, entry.langHint.rawValue, entry.status.rawValue,
-                        entry.failureReason, try JSONEncoder().encode(JSONValue.object(entry.metadata)).utf8String,
+                        entry.failureReason, JSONValue.object(entry.metadata).jsonText,
                         entry.version, entry.createdAt.microsecondsSinceEpoch, entry.updatedAt.microsecondsSinceEpoch,
                     ]
                 )
-                try Self.index(entry, in: db)
-                try SQLiteChangeRecorder.record(record, in: db)
+                if entry.status == .ready { try Self.insertIndexRow(entry, in: db) }
+                for record in records { try SQLiteChangeRecorder.record(record, in: db) }
             }
         }
     }
@@ -41,8 +42,8 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id = ?",
+                    try db.cachedStatement(
+                        sql: "SELECT * FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id = ?"),
                     arguments: [tenant.description, instance.lowercasedString, id.lowercasedString]
                 ).map(Self.entry)
             }
@@ -55,12 +56,12 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT * FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id > ?
-                            AND (? IS NULL OR status = ?)
-                        ORDER BY id LIMIT ?
-                        """,
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT * FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id > ?
+                                AND (? IS NULL OR status = ?)
+                            ORDER BY id LIMIT ?
+                            """),
                     arguments: [
                         tenant.description, instance.lowercasedString, after?.lowercasedString ?? "",
                         status?.rawValue, status?.rawValue, limit,
@@ -70,23 +71,24 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
         }
     }
 
-    func update(_ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, record: ChangeRecord)
-        async throws -> KnowledgeBaseEntry
-    {
+    func update(
+        _ entry: KnowledgeBaseEntry, expectedVersion: Int64, from: KBEntryStatus, records: [ChangeRecord]
+    ) async throws -> KnowledgeBaseEntry {
         try from.validateChange(to: entry.status)
+        try StoreError.checkVersion(entry.version, after: expectedVersion)
         return try await SQLiteErrors.translating {
             try await pool.write { db in
-                var next = entry
-                next.version = expectedVersion + 1
-                try db.execute(
+                let next = entry
+                try db.cachedStatement(
                     sql: """
                         UPDATE kb_entries SET content = ?, data_type = ?, lang_hint = ?, status = ?, failure_reason = ?,
                             metadata = ?, version = ?, updated_at = ?
                         WHERE tenant_id = ? AND instance_id = ? AND id = ? AND version = ? AND status = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         next.content, next.dataType.rawValue, next.langHint.rawValue, next.status.rawValue,
-                        next.failureReason, try JSONEncoder().encode(JSONValue.object(next.metadata)).utf8String,
+                        next.failureReason, JSONValue.object(next.metadata).jsonText,
                         next.version, next.updatedAt.microsecondsSinceEpoch, next.tenantID.description,
                         next.instanceID.lowercasedString, next.id.lowercasedString, expectedVersion, from.rawValue,
                     ]
@@ -96,7 +98,7 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
                     throw StoreError.conditionalWriteMissed("entry", rowExists: exists)
                 }
                 try Self.index(next, in: db)
-                try SQLiteChangeRecorder.record(record, in: db)
+                for record in records { try SQLiteChangeRecorder.record(record, in: db) }
                 return next
             }
         }
@@ -105,8 +107,9 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
     func delete(tenant: TenantID, instance: UUID, id: UUID, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
-                    sql: "DELETE FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id = ?",
+                try db.cachedStatement(
+                    sql: "DELETE FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id = ?"
+                ).execute(
                     arguments: [tenant.description, instance.lowercasedString, id.lowercasedString]
                 )
                 guard db.changesCount == 1 else { throw StoreError(.notFound, "No such entry.") }
@@ -130,14 +133,14 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
         return try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT entry_id, -bm25(kb_entries_fts, 0, 0, 1) AS rank,
-                            snippet(kb_entries_fts, 2, '[', ']', '…', 12) AS snippet
-                        FROM kb_entries_fts
-                        WHERE kb_entries_fts MATCH ?
-                        ORDER BY bm25(kb_entries_fts, 0, 0, 1) LIMIT ?
-                        """,
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT entry_id, -bm25(kb_entries_fts, 0, 0, 1) AS rank,
+                                snippet(kb_entries_fts, 2, '[', ']', '…', 12) AS snippet
+                            FROM kb_entries_fts
+                            WHERE kb_entries_fts MATCH ?
+                            ORDER BY bm25(kb_entries_fts, 0, 0, 1) LIMIT ?
+                            """),
                     arguments: [match, limit]
                 ).compactMap { row in
                     UUID(canonical: row["entry_id"]).map {
@@ -163,9 +166,10 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
 
     /// Removes from the index every row whose `scope` holds `token` (an entry's or an instance's).
     static func unindex(token: String, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql:
-                "DELETE FROM kb_entries_fts WHERE rowid IN (SELECT rowid FROM kb_entries_fts WHERE kb_entries_fts MATCH ?)",
+                "DELETE FROM kb_entries_fts WHERE rowid IN (SELECT rowid FROM kb_entries_fts WHERE kb_entries_fts MATCH ?)"
+        ).execute(
             arguments: ["scope : \"\(token)\""]
         )
     }
@@ -173,9 +177,14 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
     /// Keeps the FTS index in step: a `ready` entry is indexed, any other state is not.
     static func index(_ entry: KnowledgeBaseEntry, in db: Database) throws {
         try unindex(token: entryToken(entry.id), in: db)
-        guard entry.status == .ready else { return }
-        try db.execute(
-            sql: "INSERT INTO kb_entries_fts (entry_id, scope, content) VALUES (?, ?, ?)",
+        if entry.status == .ready { try insertIndexRow(entry, in: db) }
+    }
+
+    /// The entry's row in the FTS index (a new entry has none to remove first).
+    static func insertIndexRow(_ entry: KnowledgeBaseEntry, in db: Database) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO kb_entries_fts (entry_id, scope, content) VALUES (?, ?, ?)"
+        ).execute(
             arguments: [
                 entry.id.lowercasedString,
                 scopeToken(tenant: entry.tenantID, instance: entry.instanceID) + " " + entryToken(entry.id),

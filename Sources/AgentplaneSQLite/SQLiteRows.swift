@@ -16,6 +16,6 @@ enum SQLiteRows {
             arguments += [tenant.description]
         }
         if liveOnly { sql += " AND deleted_at IS NULL" }
-        return try Bool.fetchOne(db, sql: sql + ")", arguments: arguments) ?? false
+        return try Bool.fetchOne(try db.cachedStatement(sql: sql + ")"), arguments: arguments) ?? false
     }
 }

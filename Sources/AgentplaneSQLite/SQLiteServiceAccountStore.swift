@@ -10,11 +10,12 @@ struct SQLiteServiceAccountStore: ServiceAccountStore {
     func create(_ account: ServiceAccount, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO service_accounts (id, tenant_id, name, description, role, scopes, created_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         account.id.lowercasedString, account.tenantID.description, account.name, account.description,
                         account.role.rawValue, try JSONEncoder().encode(account.scopes).utf8String,
@@ -30,8 +31,8 @@ struct SQLiteServiceAccountStore: ServiceAccountStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM service_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY id",
+                    try db.cachedStatement(
+                        sql: "SELECT * FROM service_accounts WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY id"),
                     arguments: [tenant.description]
                 ).map(Self.account)
             }
@@ -47,18 +48,20 @@ struct SQLiteServiceAccountStore: ServiceAccountStore {
     func delete(tenant: TenantID, id: ServiceAccount.ID, at time: Timestamp, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE service_accounts SET deleted_at = ? WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL
-                        """,
+                        """
+                ).execute(
                     arguments: [time.microsecondsSinceEpoch, tenant.description, id.lowercasedString]
                 )
                 guard db.changesCount == 1 else { throw StoreError(.notFound, "No such service account.") }
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE api_keys SET revoked_at = ?
                         WHERE tenant_id = ? AND service_account_id = ? AND revoked_at IS NULL
-                        """,
+                        """
+                ).execute(
                     arguments: [time.microsecondsSinceEpoch, tenant.description, id.lowercasedString]
                 )
                 try SQLiteChangeRecorder.record(record, in: db)
@@ -82,8 +85,8 @@ struct SQLiteServiceAccountStore: ServiceAccountStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM api_keys WHERE tenant_id = ? AND service_account_id = ? ORDER BY id DESC",
+                    try db.cachedStatement(
+                        sql: "SELECT * FROM api_keys WHERE tenant_id = ? AND service_account_id = ? ORDER BY id DESC"),
                     arguments: [tenant.description, account.lowercasedString]
                 ).map(SQLiteAPIKeyStore.record)
             }
@@ -99,11 +102,12 @@ struct SQLiteServiceAccountStore: ServiceAccountStore {
     ) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE api_keys SET revoked_at = ?
                         WHERE tenant_id = ? AND service_account_id = ? AND id = ? AND revoked_at IS NULL
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         time.microsecondsSinceEpoch, tenant.description, account.lowercasedString, key.lowercasedString,
                     ]
@@ -116,8 +120,8 @@ struct SQLiteServiceAccountStore: ServiceAccountStore {
 
     static func find(tenant: TenantID, id: ServiceAccount.ID, in db: Database) throws -> ServiceAccount? {
         try Row.fetchOne(
-            db,
-            sql: "SELECT * FROM service_accounts WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL",
+            try db.cachedStatement(
+                sql: "SELECT * FROM service_accounts WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL"),
             arguments: [tenant.description, id.lowercasedString]
         ).map(account)
     }

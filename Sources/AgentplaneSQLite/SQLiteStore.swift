@@ -96,7 +96,8 @@ public final class SQLiteStore: Store {
                             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)
                         """
                 )
-                let current = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM schema_migrations") ?? 0
+                let current =
+                    try Int.fetchOne(try db.cachedStatement(sql: "SELECT MAX(version) FROM schema_migrations")) ?? 0
                 let known = SQLiteMigrations.all.last?.version ?? 0
                 guard current <= known else {
                     throw StoreError(
@@ -107,8 +108,9 @@ public final class SQLiteStore: Store {
                 var applied: [Int] = []
                 for migration in SQLiteMigrations.all where migration.version > current {
                     for statement in migration.statements { try db.execute(sql: statement) }
-                    try db.execute(
-                        sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    try db.cachedStatement(
+                        sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"
+                    ).execute(
                         arguments: [migration.version, migration.name, Timestamp.now().microsecondsSinceEpoch]
                     )
                     applied.append(migration.version)
@@ -120,7 +122,7 @@ public final class SQLiteStore: Store {
 
     public func ping() async throws {
         try await SQLiteErrors.translating {
-            _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+            _ = try await pool.read { db in try Int.fetchOne(try db.cachedStatement(sql: "SELECT 1")) }
         }
     }
 

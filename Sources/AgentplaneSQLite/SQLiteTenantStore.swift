@@ -10,12 +10,13 @@ struct SQLiteTenantStore: TenantStore {
     func create(_ tenant: Tenant, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO tenants (id, slug, name, status, max_instances, max_tasks, max_kb_entries,
                             requests_per_minute, version, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         tenant.id.description, tenant.slug, tenant.name, tenant.status.rawValue,
                         tenant.quotas.maxInstances, tenant.quotas.maxTasks, tenant.quotas.maxKnowledgeBaseEntries,
@@ -32,8 +33,7 @@ struct SQLiteTenantStore: TenantStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM tenants WHERE id = ? AND deleted_at IS NULL",
+                    try db.cachedStatement(sql: "SELECT * FROM tenants WHERE id = ? AND deleted_at IS NULL"),
                     arguments: [id.description]
                 ).map(Self.tenant)
             }
@@ -44,8 +44,7 @@ struct SQLiteTenantStore: TenantStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM tenants WHERE slug = ? AND deleted_at IS NULL",
+                    try db.cachedStatement(sql: "SELECT * FROM tenants WHERE slug = ? AND deleted_at IS NULL"),
                     arguments: [slug]
                 ).map(Self.tenant)
             }
@@ -56,10 +55,10 @@ struct SQLiteTenantStore: TenantStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT * FROM tenants WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?
-                        """,
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT * FROM tenants WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?
+                            """),
                     arguments: [after?.description ?? "", limit]
                 ).map(Self.tenant)
             }
@@ -69,12 +68,13 @@ struct SQLiteTenantStore: TenantStore {
     func update(_ tenant: Tenant, expectedVersion: Int64, record: ChangeRecord) async throws -> Tenant {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE tenants SET name = ?, status = ?, max_instances = ?, max_tasks = ?, max_kb_entries = ?,
                             requests_per_minute = ?, version = version + 1, updated_at = ?
                         WHERE id = ? AND deleted_at IS NULL AND version = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         tenant.name, tenant.status.rawValue, tenant.quotas.maxInstances, tenant.quotas.maxTasks,
                         tenant.quotas.maxKnowledgeBaseEntries, tenant.quotas.requestsPerMinute,
@@ -87,7 +87,8 @@ struct SQLiteTenantStore: TenantStore {
                 }
                 try SQLiteChangeRecorder.record(record, in: db)
                 return try Row.fetchOne(
-                    db, sql: "SELECT * FROM tenants WHERE id = ?", arguments: [tenant.id.description]
+                    try db.cachedStatement(sql: "SELECT * FROM tenants WHERE id = ?"),
+                    arguments: [tenant.id.description]
                 )
                 .map(Self.tenant)!
             }
@@ -97,13 +98,15 @@ struct SQLiteTenantStore: TenantStore {
     func delete(id: TenantID, at time: Timestamp, record: ChangeRecord) async throws {
         try await SQLiteErrors.translating {
             try await pool.write { db in
-                try db.execute(
-                    sql: "UPDATE tenants SET deleted_at = ?, version = version + 1 WHERE id = ? AND deleted_at IS NULL",
+                try db.cachedStatement(
+                    sql: "UPDATE tenants SET deleted_at = ?, version = version + 1 WHERE id = ? AND deleted_at IS NULL"
+                ).execute(
                     arguments: [time.microsecondsSinceEpoch, id.description]
                 )
                 guard db.changesCount == 1 else { throw StoreError(.notFound, "No such tenant.") }
-                try db.execute(
-                    sql: "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND revoked_at IS NULL",
+                try db.cachedStatement(
+                    sql: "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND revoked_at IS NULL"
+                ).execute(
                     arguments: [time.microsecondsSinceEpoch, id.description]
                 )
                 try SQLiteChangeRecorder.record(record, in: db)

@@ -9,31 +9,47 @@ enum SQLiteTenantUsage {
     enum Counter: String {
         case instances
         case kbEntries = "kb_entries"
+
+        /// The `tenants` column holding the quota.
+        var quotaColumn: String {
+            switch self {
+            case .instances: "max_instances"
+            case .kbEntries: "max_kb_entries"
+            }
+        }
     }
 
-    /// Takes one unit of `counter` unless `limit` are already in use; throws `quotaExceeded` then.
-    static func reserve(_ counter: Counter, limit: Int, tenant: TenantID, in db: Database) throws {
-        let exceeded = StoreError(.quotaExceeded(limit: limit), quotaMessage(counter))
-        guard limit > 0 else { throw exceeded }
+    /// Takes one unit of `counter` unless the tenant's quota of it (its `tenants` row, read in the same
+    /// statement) is used up; throws `quotaExceeded` then, `notFound` without such a tenant.
+    static func reserve(_ counter: Counter, tenant: TenantID, in db: Database) throws {
         let column = counter.rawValue
+        let quota = counter.quotaColumn
         let reserved = try Int64.fetchOne(
-            db,
-            sql: """
-                INSERT INTO tenant_usage (tenant_id, \(column)) VALUES (?, 1)
-                ON CONFLICT (tenant_id) DO UPDATE SET \(column) = \(column) + 1 WHERE \(column) < ?
-                RETURNING \(column)
-                """,
-            arguments: [tenant.description, limit]
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO tenant_usage (tenant_id, \(column)) SELECT id, 1 FROM tenants WHERE id = ? AND \(quota) > 0
+                    ON CONFLICT (tenant_id) DO UPDATE SET \(column) = \(column) + 1
+                        WHERE \(column) < (SELECT \(quota) FROM tenants WHERE id = excluded.tenant_id)
+                    RETURNING \(column)
+                    """),
+            arguments: [tenant.description]
         )
-        guard reserved != nil else { throw exceeded }
+        guard reserved == nil else { return }
+        guard
+            let limit = try Int.fetchOne(
+                try db.cachedStatement(sql: "SELECT \(quota) FROM tenants WHERE id = ?"),
+                arguments: [tenant.description])
+        else { throw StoreError(.notFound, "No such tenant.") }
+        throw StoreError(.quotaExceeded(limit: limit), quotaMessage(counter))
     }
 
     /// Gives back `count` units of `counter` (a delete, in the deleting transaction).
     static func release(_ counter: Counter, count: Int, tenant: TenantID, in db: Database) throws {
         guard count > 0 else { return }
         let column = counter.rawValue
-        try db.execute(
-            sql: "UPDATE tenant_usage SET \(column) = max(\(column) - ?, 0) WHERE tenant_id = ?",
+        try db.cachedStatement(
+            sql: "UPDATE tenant_usage SET \(column) = max(\(column) - ?, 0) WHERE tenant_id = ?"
+        ).execute(
             arguments: [count, tenant.description]
         )
     }

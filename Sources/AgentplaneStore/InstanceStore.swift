@@ -52,10 +52,11 @@ public struct InstanceQuery: Sendable, Hashable {
 
 /// Persistence of instances and their knowledge bases.
 public protocol InstanceStore: Sendable {
-    /// Inserts the instance and its knowledge base in one transaction, unless the tenant already
-    /// has `maxInstances` (a per-tenant counter, exact under concurrent creates and deletes, that no
-    /// create waits on for longer than another's commit): then throws `quotaExceeded`.
-    func create(_ instance: Instance, maxInstances: Int, record: ChangeRecord) async throws
+    /// Inserts the instance and its knowledge base in one transaction, unless the tenant already has
+    /// its `max_instances` (read from the tenant row in the counter's own statement; the per-tenant
+    /// counter is exact under concurrent creates and deletes, and no create waits on it for longer than
+    /// another's commit): then throws `quotaExceeded`, or `notFound` when the tenant does not exist.
+    func create(_ instance: Instance, record: ChangeRecord) async throws
     /// One instance of the tenant.
     func find(tenant: TenantID, id: UUID) async throws -> Instance?
     /// The tenant's instances matching `query`.

@@ -94,3 +94,12 @@ extension StoreError {
             : StoreError(.notFound, "No such \(resource).")
     }
 }
+
+extension StoreError {
+    /// A versioned write must move the version forward (decisions set it; the store only checks).
+    public static func checkVersion(_ next: Int64, after expected: Int64) throws {
+        guard next > expected else {
+            throw StoreError(.other, "A write must raise the version above \(expected) (got \(next)).")
+        }
+    }
+}

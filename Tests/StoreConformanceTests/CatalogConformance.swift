@@ -48,7 +48,6 @@ import Testing
                         do {
                             try await store.instances.create(
                                 Fixtures.instance(tenant, agent: agent, name: "n\(index)"),
-                                maxInstances: 3,
                                 record: Fixtures.record(tenant)
                             )
                             return true
@@ -71,7 +70,7 @@ import Testing
             try await store.agents.create(agent, record: Fixtures.record(.platform))
             let tenant = try await Fixtures.createTenant(in: store, quotas: Self.quotas(maxInstances: 10)).id
             var instance = Fixtures.instance(tenant, agent: agent)
-            try await store.instances.create(instance, maxInstances: 10, record: Fixtures.record(tenant))
+            try await store.instances.create(instance, record: Fixtures.record(tenant))
             instance.status = .provisioning
             let provisioning = try await store.instances.update(
                 instance, expectedVersion: 1, from: .pending, record: Fixtures.record(tenant))
@@ -104,7 +103,7 @@ import Testing
             let first = Fixtures.instance(tenant, agent: agent)
             let second = Fixtures.instance(tenant, agent: agent)
             for instance in [first, second] {
-                try await store.instances.create(instance, maxInstances: 10, record: Fixtures.record(tenant))
+                try await store.instances.create(instance, record: Fixtures.record(tenant))
             }
             func entry(_ instance: Instance, _ content: String, _ status: KBEntryStatus) -> KnowledgeBaseEntry {
                 let now = Timestamp.now()
@@ -116,7 +115,7 @@ import Testing
             }
             let ready = entry(first, "Refunds within 14 days", .ready)
             for item in [ready, entry(first, "Refunds queued", .queued), entry(second, "Refunds elsewhere", .ready)] {
-                try await store.knowledgeBase.create(item, maxEntries: 100, record: Fixtures.record(tenant))
+                try await store.knowledgeBase.create(item, record: Fixtures.record(tenant))
             }
             let hits = try await store.knowledgeBase.search(
                 tenant: tenant, instance: first.id, query: "refunds", limit: 10)

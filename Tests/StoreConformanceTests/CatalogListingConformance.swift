@@ -70,7 +70,7 @@ import Testing
             for (id, name) in zip(Self.orderedIDs(4), ["charlie", "alpha", "bravo", "alpha"]) {
                 var instance = Fixtures.instance(tenant, agent: agent, name: name)
                 instance.id = id
-                try await store.instances.create(instance, maxInstances: 10, record: Fixtures.record(tenant))
+                try await store.instances.create(instance, record: Fixtures.record(tenant))
                 made.append(instance)
             }
             let byCreation = try await store.instances.list(tenant: tenant, query: InstanceQuery()).map(\.id)
@@ -86,7 +86,7 @@ import Testing
             // Deleting an instance takes its entries and their index rows with it.
             let doomed = made[0]
             let entry = Self.entry(doomed, "Refunds within 14 days", .ready)
-            try await store.knowledgeBase.create(entry, maxEntries: 100, record: Fixtures.record(tenant))
+            try await store.knowledgeBase.create(entry, record: Fixtures.record(tenant))
             #expect(
                 try await store.knowledgeBase.search(tenant: tenant, instance: doomed.id, query: "refunds", limit: 5)
                     .count == 1)
@@ -116,14 +116,14 @@ import Testing
             try await store.agents.create(agent, record: Fixtures.record(.platform))
             let tenant = try await Fixtures.createTenant(in: store).id
             let instance = Fixtures.instance(tenant, agent: agent)
-            try await store.instances.create(instance, maxInstances: 10, record: Fixtures.record(tenant))
+            try await store.instances.create(instance, record: Fixtures.record(tenant))
             let ids = Self.orderedIDs(2)
             var first = Self.entry(instance, "Refunds within 14 days", .ready)
             first.id = ids[0]
             var second = Self.entry(instance, "Shipping takes 3 days", .failed)
             second.id = ids[1]
             for entry in [first, second] {
-                try await store.knowledgeBase.create(entry, maxEntries: 100, record: Fixtures.record(tenant))
+                try await store.knowledgeBase.create(entry, record: Fixtures.record(tenant))
             }
             let list = { (after: UUID?, status: KBEntryStatus?) in
                 try await store.knowledgeBase.list(
@@ -138,6 +138,7 @@ import Testing
             var requeued = first
             requeued.content = "Exchanges within 30 days"
             requeued.status = .queued
+            requeued.version = 2
             let queued = try await store.knowledgeBase.update(
                 requeued, expectedVersion: 1, from: .ready, record: Fixtures.record(tenant))
             #expect(queued.version == 2)
@@ -148,10 +149,12 @@ import Testing
             #expect(try await search("exchanges").isEmpty)
             var processing = queued
             processing.status = .processing
+            processing.version = 3
             let started = try await store.knowledgeBase.update(
                 processing, expectedVersion: 2, from: .queued, record: Fixtures.record(tenant))
             var ready = started
             ready.status = .ready
+            ready.version = 4
             _ = try await store.knowledgeBase.update(
                 ready, expectedVersion: 3, from: .processing, record: Fixtures.record(tenant))
             #expect(try await search("exchanges") == [first.id])

@@ -10,7 +10,7 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw APIHandler.jsonRequired }
         let instance = try await useCases.createInstance(
             Self.command(body), tenant: try Self.tenant(input.headers.xTenantID), by: try caller("createInstance"))
-        return .created(.init(headers: .init(eTag: Self.etag(instance.version)), body: .json(.init(instance))))
+        return .created(.init(headers: .init(eTag: Self.etag(instance.version)), body: .json(Self.body(instance))))
     }
 
     func createPersonaInstance(_ input: Operations.CreatePersonaInstance.Input) async throws
@@ -74,25 +74,15 @@ extension APIHandler {
         let page = try await useCases.listInstances(
             query, tenant: try Self.tenant(input.headers.xTenantID), for: try caller("listInstances"))
         let next = page.hasMore ? page.items.last : nil
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        instances: page.items.map(Components.Schemas.Instance.init),
-                        nextCursor: next.map {
-                            sort == .name ? "\($0.id.lowercasedString):\($0.name)" : $0.id.lowercasedString
-                        }
-                    )
-                )
-            )
-        )
+        let cursor = next.map { sort == .name ? "\($0.id.lowercasedString):\($0.name)" : $0.id.lowercasedString }
+        return .ok(.init(body: .json(Self.body(page.items, nextCursor: cursor))))
     }
 
     func getInstance(_ input: Operations.GetInstance.Input) async throws -> Operations.GetInstance.Output {
         let instance = try await useCases.instance(
             try Self.id(input.path.instanceId, "instance"), tenant: try Self.tenant(input.headers.xTenantID),
             for: try caller("getInstance"))
-        return .ok(.init(headers: .init(eTag: Self.etag(instance.version)), body: .json(.init(instance))))
+        return .ok(.init(headers: .init(eTag: Self.etag(instance.version)), body: .json(Self.body(instance))))
     }
 
     func getInstanceConfig(_ input: Operations.GetInstanceConfig.Input) async throws
@@ -121,21 +111,21 @@ extension APIHandler {
         let saved = try await useCases.updateInstance(
             try Self.id(input.path.instanceId, "instance"), command, tenant: try Self.tenant(input.headers.xTenantID),
             by: try caller("updateInstance"))
-        return .ok(.init(headers: .init(eTag: Self.etag(saved.version)), body: .json(.init(saved))))
+        return .ok(.init(headers: .init(eTag: Self.etag(saved.version)), body: .json(Self.body(saved))))
     }
 
     func stopInstance(_ input: Operations.StopInstance.Input) async throws -> Operations.StopInstance.Output {
         let saved = try await useCases.transitionInstance(
             try Self.id(input.path.instanceId, "instance"), to: .stopped,
             tenant: try Self.tenant(input.headers.xTenantID), by: try caller("stopInstance"))
-        return .ok(.init(body: .json(.init(saved))))
+        return .ok(.init(body: .json(Self.body(saved))))
     }
 
     func startInstance(_ input: Operations.StartInstance.Input) async throws -> Operations.StartInstance.Output {
         let saved = try await useCases.transitionInstance(
             try Self.id(input.path.instanceId, "instance"), to: .pending,
             tenant: try Self.tenant(input.headers.xTenantID), by: try caller("startInstance"))
-        return .ok(.init(body: .json(.init(saved))))
+        return .ok(.init(body: .json(Self.body(saved))))
     }
 
     func deleteInstance(_ input: Operations.DeleteInstance.Input) async throws -> Operations.DeleteInstance.Output {

@@ -13,82 +13,42 @@ import Synchronization
 enum EventPageBody {
     /// The JSON of one page.
     static func render(_ events: some Collection<Event>, lastSequence: String, hasMore: Bool) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256 + events.count * 512)
-        out.append(contentsOf: #"{"events":["#.utf8)
-        var first = true
+        var out = JSONWriter(capacity: 256 + events.count * 512)
+        out.beginObject()
+        out.key("events")
+        out.beginArray()
         for event in events {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
+            out.element()
             write(event, into: &out)
         }
-        out.append(contentsOf: #"],"has_more":"#.utf8)
-        out.append(contentsOf: (hasMore ? "true" : "false").utf8)
-        out.append(contentsOf: #","last_sequence":"#.utf8)
-        string(lastSequence, into: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
+        out.endArray()
+        out.field("has_more", hasMore)
+        out.field("last_sequence", lastSequence)
+        out.endObject()
+        return out.bytes
     }
 
     /// One event, keys in sorted order as `JSONEncoder` with `.sortedKeys` writes them.
-    static func write(_ event: Event, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        var first = true
-        func key(_ name: StaticString) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: #"":"#.utf8)
-        }
-        func field(_ name: StaticString, _ value: String?) {
-            guard let value else { return }
-            key(name)
-            string(value, into: &out)
-        }
-        field("causationid", event.context.causationID)
-        field("correlationid", event.context.correlationID)
-        key("data")
+    static func write(_ event: Event, into out: inout JSONWriter) {
+        out.beginObject()
+        out.field("causationid", event.context.causationID)
+        out.field("correlationid", event.context.correlationID)
         if let text = event.dataJSON {
-            out.append(contentsOf: text.utf8)
+            out.rawField("data", text)
         } else {
-            out.append(contentsOf: (try? JSONEncoder().encode(event.data)) ?? Data("null".utf8))
+            out.field("data", event.data)
         }
-        field("datacontenttype", event.dataContentType)
-        field("id", event.id)
-        field("requestid", event.context.requestID)
-        field("sequence", event.position.description)
-        field("source", event.source)
-        field("specversion", "1.0")
-        field("subject", event.subject)
-        field("time", event.time.rfc3339)
-        field("type", event.type)
-        field("userid", event.context.userID)
-        out.append(UInt8(ascii: "}"))
-    }
-
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    /// A JSON string: quotes, backslashes and control characters escaped, everything else as UTF-8.
-    static func string(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0x08: out.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: out.append(contentsOf: #"\f"#.utf8)
-            case 0..<0x20:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        out.field("datacontenttype", event.dataContentType)
+        out.field("id", event.id)
+        out.field("requestid", event.context.requestID)
+        out.field("sequence", event.position.description)
+        out.field("source", event.source)
+        out.field("specversion", "1.0" as String)
+        out.field("subject", event.subject)
+        out.field("time", event.time.rfc3339)
+        out.field("type", event.type)
+        out.field("userid", event.context.userID)
+        out.endObject()
     }
 }
 
