@@ -45,7 +45,7 @@ struct SQLiteInstanceStore: InstanceStore {
         try await SQLiteErrors.translating {
             try await pool.read { db in
                 try Row.fetchOne(
-                    try db.cachedStatement(sql: "SELECT * FROM instances WHERE tenant_id = ? AND id = ?"),
+                    try db.cachedStatement(sql: "SELECT \(Self.columns) FROM instances WHERE tenant_id = ? AND id = ?"),
                     arguments: [tenant.description, id.lowercasedString]
                 ).map(Self.instance)
             }
@@ -55,7 +55,7 @@ struct SQLiteInstanceStore: InstanceStore {
     func list(tenant: TenantID, query: InstanceQuery) async throws -> [Instance] {
         try await SQLiteErrors.translating {
             try await pool.read { db in
-                var sql = "SELECT * FROM instances WHERE tenant_id = ?"
+                var sql = "SELECT \(Self.columns) FROM instances WHERE tenant_id = ?"
                 var arguments: StatementArguments = [tenant.description]
                 switch query.sort {
                 case .createdAt:
@@ -150,27 +150,34 @@ struct SQLiteInstanceStore: InstanceStore {
         }
     }
 
+    /// The columns `instance(_:)` reads, by position (a look-up by name costs a case-folded search per
+    /// column and row).
+    static let columns = """
+        id, tenant_id, agent_id, owner_user_id, project_id, name, user_config, config, pipeline_config, status, \
+        version, created_at, updated_at
+        """
+
     static func instance(_ row: Row) throws -> Instance {
-        guard let id = UUID(canonical: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
-            let agent = UUID(canonical: row["agent_id"]), let status = InstanceStatus(rawValue: row["status"]),
-            let userConfig = JSONValue(parsing: row["user_config"] as String)?.objectValue,
-            let config = JSONValue(parsing: row["config"] as String)?.objectValue,
-            let pipeline = JSONValue(parsing: row["pipeline_config"] as String)
+        guard let id = UUID(canonical: row[0]), let tenant = TenantID(uuidString: row[1]),
+            let agent = UUID(canonical: row[2]), let status = InstanceStatus(rawValue: row[9]),
+            let userConfig = JSONValue(parsing: row[6] as String)?.objectValue,
+            let config = JSONValue(parsing: row[7] as String)?.objectValue,
+            let pipeline = JSONValue(parsing: row[8] as String)
         else { throw StoreError(.corruptData, "A stored instance could not be decoded.") }
         return Instance(
             id: id,
             tenantID: tenant,
             agentID: agent,
-            ownerUserID: row["owner_user_id"],
-            projectID: row["project_id"],
-            name: row["name"],
+            ownerUserID: row[3],
+            projectID: row[4],
+            name: row[5],
             userConfig: userConfig,
             config: config,
             pipelineConfig: pipeline,
             status: status,
-            version: row["version"],
-            createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]),
-            updatedAt: Timestamp(microsecondsSinceEpoch: row["updated_at"])
+            version: row[10],
+            createdAt: Timestamp(microsecondsSinceEpoch: row[11]),
+            updatedAt: Timestamp(microsecondsSinceEpoch: row[12])
         )
     }
 }

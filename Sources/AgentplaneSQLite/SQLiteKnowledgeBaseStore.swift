@@ -43,7 +43,8 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
             try await pool.read { db in
                 try Row.fetchOne(
                     try db.cachedStatement(
-                        sql: "SELECT * FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id = ?"),
+                        sql: "SELECT \(Self.columns) FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id = ?"
+                    ),
                     arguments: [tenant.description, instance.lowercasedString, id.lowercasedString]
                 ).map(Self.entry)
             }
@@ -58,7 +59,7 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
                 try Row.fetchAll(
                     try db.cachedStatement(
                         sql: """
-                            SELECT * FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id > ?
+                            SELECT \(Self.columns) FROM kb_entries WHERE tenant_id = ? AND instance_id = ? AND id > ?
                                 AND (? IS NULL OR status = ?)
                             ORDER BY id LIMIT ?
                             """),
@@ -193,26 +194,32 @@ struct SQLiteKnowledgeBaseStore: KnowledgeBaseStore {
         )
     }
 
+    /// The columns `entry(_:)` reads, by position.
+    static let columns = """
+        id, tenant_id, instance_id, content, data_type, lang_hint, status, failure_reason, metadata, version, \
+        created_at, updated_at
+        """
+
     static func entry(_ row: Row) throws -> KnowledgeBaseEntry {
-        guard let id = UUID(canonical: row["id"]), let tenant = TenantID(uuidString: row["tenant_id"]),
-            let instance = UUID(canonical: row["instance_id"]),
-            let dataType = KBDataType(rawValue: row["data_type"]), let lang = KBLangHint(rawValue: row["lang_hint"]),
-            let status = KBEntryStatus(rawValue: row["status"]),
-            let metadata = JSONValue(parsing: row["metadata"] as String)?.objectValue
+        guard let id = UUID(canonical: row[0]), let tenant = TenantID(uuidString: row[1]),
+            let instance = UUID(canonical: row[2]),
+            let dataType = KBDataType(rawValue: row[4]), let lang = KBLangHint(rawValue: row[5]),
+            let status = KBEntryStatus(rawValue: row[6]),
+            let metadata = JSONValue(parsing: row[8] as String)?.objectValue
         else { throw StoreError(.corruptData, "A stored knowledge-base entry could not be decoded.") }
         return KnowledgeBaseEntry(
             id: id,
             tenantID: tenant,
             instanceID: instance,
-            content: row["content"],
+            content: row[3],
             dataType: dataType,
             langHint: lang,
             status: status,
-            failureReason: row["failure_reason"],
+            failureReason: row[7],
             metadata: metadata,
-            version: row["version"],
-            createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]),
-            updatedAt: Timestamp(microsecondsSinceEpoch: row["updated_at"])
+            version: row[9],
+            createdAt: Timestamp(microsecondsSinceEpoch: row[10]),
+            updatedAt: Timestamp(microsecondsSinceEpoch: row[11])
         )
     }
 }

@@ -61,8 +61,33 @@ import Testing
                 instances: instances.map(Components.Schemas.Instance.init), nextCursor: cursor)
             #expect(mine == (try Self.generated(typed)))
         }
-        let empty = String(decoding: ResourceJSON.render([], nextCursor: nil), as: UTF8.self)
+        let empty = String(decoding: ResourceJSON.render([Instance](), nextCursor: nil), as: UTF8.self)
         #expect(empty == (try Self.generated(Components.Schemas.InstancePage(instances: []))))
+    }
+
+    @Test func entriesAreWrittenAsTheGeneratedEncoderWritesThem() throws {
+        let instance = Self.instances()[1]
+        let entries = [
+            KnowledgeBaseEntry(
+                id: UUIDv7.make(), tenantID: instance.tenantID, instanceID: instance.id,
+                content: "Refunds \"within\" 14 days\n\\ é", dataType: .video, langHint: .es, status: .failed,
+                failureReason: "the content has no words to index", metadata: Self.awkward, version: 3,
+                createdAt: Timestamp(microsecondsSinceEpoch: 5), updatedAt: Timestamp(microsecondsSinceEpoch: 6)),
+            KnowledgeBaseEntry(
+                id: UUIDv7.make(), tenantID: instance.tenantID, instanceID: instance.id, content: "", dataType: .other,
+                langHint: .other, status: .ready, failureReason: nil, metadata: [:], version: 1,
+                createdAt: Timestamp(microsecondsSinceEpoch: 0), updatedAt: Timestamp(microsecondsSinceEpoch: 0)),
+        ]
+        for entry in entries {
+            let mine = String(decoding: ResourceJSON.render(entry), as: UTF8.self)
+            #expect(mine == (try Self.generated(Components.Schemas.KBEntry(entry))))
+        }
+        for cursor in [nil, "next"] {
+            let mine = String(decoding: ResourceJSON.render(entries, nextCursor: cursor), as: UTF8.self)
+            let typed = Components.Schemas.KBEntryPage(
+                entries: entries.map(Components.Schemas.KBEntry.init), nextCursor: cursor)
+            #expect(mine == (try Self.generated(typed)))
+        }
     }
 
     @Test func anEventPageIsWrittenAsTheGeneratedEncoderWritesIt() throws {

@@ -19,7 +19,7 @@ extension APIHandler {
         let entry = try await useCases.createEntry(
             command, instance: try Self.id(input.path.instanceId, "instance"),
             tenant: try Self.tenant(input.headers.xTenantID), by: try caller("createKnowledgeBaseEntry"))
-        return .created(.init(body: .json(.init(entry))))
+        return .created(.init(body: .json(Self.body(entry))))
     }
 
     func listKnowledgeBaseEntries(_ input: Operations.ListKnowledgeBaseEntries.Input) async throws
@@ -34,16 +34,8 @@ extension APIHandler {
             instance: try Self.id(input.path.instanceId, "instance"), after: after, limit: limit,
             status: input.query.status.flatMap { KBEntryStatus(rawValue: $0.rawValue) },
             tenant: try Self.tenant(input.headers.xTenantID), for: try caller("listKnowledgeBaseEntries"))
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        entries: page.items.map(Components.Schemas.KBEntry.init),
-                        nextCursor: page.hasMore ? page.items.last?.id.lowercasedString : nil
-                    )
-                )
-            )
-        )
+        let cursor = page.hasMore ? page.items.last?.id.lowercasedString : nil
+        return .ok(.init(body: .json(Self.body(page.items, nextCursor: cursor))))
     }
 
     func getKnowledgeBaseEntry(_ input: Operations.GetKnowledgeBaseEntry.Input) async throws
@@ -52,7 +44,7 @@ extension APIHandler {
         let (entry, _) = try await useCases.entry(
             try Self.entryID(input.path.entryId), instance: try Self.id(input.path.instanceId, "instance"),
             tenant: try Self.tenant(input.headers.xTenantID), for: try caller("getKnowledgeBaseEntry"))
-        return .ok(.init(body: .json(.init(entry))))
+        return .ok(.init(body: .json(Self.body(entry))))
     }
 
     func updateKnowledgeBaseEntry(_ input: Operations.UpdateKnowledgeBaseEntry.Input) async throws
@@ -69,7 +61,7 @@ extension APIHandler {
         let entry = try await useCases.updateEntry(
             try Self.entryID(input.path.entryId), instance: try Self.id(input.path.instanceId, "instance"), command,
             tenant: try Self.tenant(input.headers.xTenantID), by: try caller("updateKnowledgeBaseEntry"))
-        return .ok(.init(body: .json(.init(entry))))
+        return .ok(.init(body: .json(Self.body(entry))))
     }
 
     func retryKnowledgeBaseEntry(_ input: Operations.RetryKnowledgeBaseEntry.Input) async throws
@@ -78,7 +70,7 @@ extension APIHandler {
         let entry = try await useCases.retryEntry(
             try Self.entryID(input.path.entryId), instance: try Self.id(input.path.instanceId, "instance"),
             tenant: try Self.tenant(input.headers.xTenantID), by: try caller("retryKnowledgeBaseEntry"))
-        return .ok(.init(body: .json(.init(entry))))
+        return .ok(.init(body: .json(Self.body(entry))))
     }
 
     func deleteKnowledgeBaseEntry(_ input: Operations.DeleteKnowledgeBaseEntry.Input) async throws

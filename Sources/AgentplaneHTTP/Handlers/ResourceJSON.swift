@@ -12,7 +12,8 @@ enum ResourceJSON {
     /// The operations whose handlers may answer with bytes rendered here (and `EventPageBody`).
     static let operations: Set<String> = [
         "listEvents", "getInstance", "listInstances", "createInstance", "updateInstance", "stopInstance",
-        "startInstance",
+        "startInstance", "listKnowledgeBaseEntries", "createKnowledgeBaseEntry", "getKnowledgeBaseEntry",
+        "updateKnowledgeBaseEntry", "retryKnowledgeBaseEntry",
     ]
 
     /// The `Instance` schema.
@@ -60,24 +61,82 @@ enum ResourceJSON {
         out.endObject()
         return out.bytes
     }
+
+    /// The `KBEntry` schema.
+    static func write(_ entry: KnowledgeBaseEntry, into out: inout JSONWriter) {
+        out.beginObject()
+        out.field("content", entry.content)
+        out.field("created_at", entry.createdAt.rfc3339)
+        out.field("data_type", entry.dataType.rawValue)
+        out.field("failure_reason", entry.failureReason)
+        out.field("id", entry.id.lowercasedString)
+        out.field("instance_id", entry.instanceID.lowercasedString)
+        out.field("lang_hint", entry.langHint.rawValue)
+        out.key("metadata")
+        out.object(entry.metadata)
+        out.field("status", entry.status.rawValue)
+        out.field("updated_at", entry.updatedAt.rfc3339)
+        out.field("version", entry.version)
+        out.endObject()
+    }
+
+    /// One entry.
+    static func render(_ entry: KnowledgeBaseEntry) -> [UInt8] {
+        var out = JSONWriter(capacity: 512 + entry.content.utf8.count)
+        write(entry, into: &out)
+        return out.bytes
+    }
+
+    /// The `KBEntryPage` schema.
+    static func render(_ entries: [KnowledgeBaseEntry], nextCursor: String?) -> [UInt8] {
+        var out = JSONWriter(capacity: 64 + entries.reduce(0) { $0 + 512 + $1.content.utf8.count })
+        out.beginObject()
+        out.key("entries")
+        out.beginArray()
+        for entry in entries {
+            out.element()
+            write(entry, into: &out)
+        }
+        out.endArray()
+        out.field("next_cursor", nextCursor)
+        out.endObject()
+        return out.bytes
+    }
 }
 
 extension APIHandler {
-    /// The body of an answer holding `instance`: rendered into the request's raw-body slot when its
-    /// operation has one (the typed value is then a placeholder the middleware replaces), typed otherwise.
-    static func body(_ instance: Instance) -> Components.Schemas.Instance {
-        guard let slot = RawBodySlot.current else { return .init(instance) }
-        slot.fill(ResourceJSON.render(instance))
-        return .placeholder
+    /// A body rendered into the request's raw-body slot when its operation has one (the typed value is
+    /// then `placeholder`, which `RawBodyMiddleware` replaces), else the typed value.
+    static func rendering<Body>(_ bytes: () -> [UInt8], placeholder: Body, typed: () -> Body) -> Body {
+        guard let slot = RawBodySlot.current else { return typed() }
+        slot.fill(bytes())
+        return placeholder
     }
 
-    /// The body of a page of instances, as `body(_:)` for one.
+    /// The body of an answer holding `instance`.
+    static func body(_ instance: Instance) -> Components.Schemas.Instance {
+        rendering({ ResourceJSON.render(instance) }, placeholder: .placeholder, typed: { .init(instance) })
+    }
+
+    /// The body of a page of instances.
     static func body(_ instances: [Instance], nextCursor: String?) -> Components.Schemas.InstancePage {
-        guard let slot = RawBodySlot.current else {
-            return .init(instances: instances.map(Components.Schemas.Instance.init), nextCursor: nextCursor)
-        }
-        slot.fill(ResourceJSON.render(instances, nextCursor: nextCursor))
-        return .init(instances: [], nextCursor: nextCursor)
+        rendering(
+            { ResourceJSON.render(instances, nextCursor: nextCursor) },
+            placeholder: .init(instances: [], nextCursor: nextCursor),
+            typed: { .init(instances: instances.map(Components.Schemas.Instance.init), nextCursor: nextCursor) })
+    }
+
+    /// The body of an answer holding `entry`.
+    static func body(_ entry: KnowledgeBaseEntry) -> Components.Schemas.KBEntry {
+        rendering({ ResourceJSON.render(entry) }, placeholder: .placeholder, typed: { .init(entry) })
+    }
+
+    /// The body of a page of entries.
+    static func body(_ entries: [KnowledgeBaseEntry], nextCursor: String?) -> Components.Schemas.KBEntryPage {
+        rendering(
+            { ResourceJSON.render(entries, nextCursor: nextCursor) },
+            placeholder: .init(entries: [], nextCursor: nextCursor),
+            typed: { .init(entries: entries.map(Components.Schemas.KBEntry.init), nextCursor: nextCursor) })
     }
 }
 
@@ -87,4 +146,12 @@ extension Components.Schemas.Instance {
         id: "", tenantId: "", agentId: "", templateId: "", ownerUserId: "", name: "", config: .init(),
         userConfig: .init(), pipelineConfig: nil, status: .pending, isActive: false, version: 0,
         createdAt: .init(timeIntervalSince1970: 0), updatedAt: .init(timeIntervalSince1970: 0))
+}
+
+extension Components.Schemas.KBEntry {
+    /// A value that only stands in for bytes already rendered (`APIHandler.body(_:)`).
+    static let placeholder = Components.Schemas.KBEntry(
+        id: "", instanceId: "", content: "", dataType: .document, langHint: .other, status: .queued,
+        metadata: .init(), version: 0, createdAt: .init(timeIntervalSince1970: 0),
+        updatedAt: .init(timeIntervalSince1970: 0))
 }
