@@ -73,10 +73,14 @@ public struct ChangeRecord: Sendable {
     public var events: [NewEvent]
     /// The audit row.
     public var audit: AuditEntry
+    /// Work the change causes, enqueued in its transaction (a run whose dedupe key is held inside its
+    /// window is skipped).
+    public var runs: [NewRun]
 
     /// Creates a record.
-    public init(events: [NewEvent], audit: AuditEntry) {
+    public init(events: [NewEvent], audit: AuditEntry, runs: [NewRun] = []) {
         self.events = events
         self.audit = audit
+        self.runs = runs
     }
 }

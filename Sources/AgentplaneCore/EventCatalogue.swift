@@ -24,6 +24,12 @@ public enum EventType: String, Sendable, CaseIterable {
     case entryUpdated = "knowledge_base.entry.updated"
     case entryStatusChanged = "knowledge_base.entry.status_changed"
     case entryDeleted = "knowledge_base.entry.deleted"
+    case runQueued = "run.queued"
+    case runStarted = "run.started"
+    case runSucceeded = "run.succeeded"
+    case runFailed = "run.failed"
+    case runDead = "run.dead"
+    case runCancelled = "run.cancelled"
 }
 
 /// The one place the platform's events are built: the type, subject and payload of each.
@@ -246,5 +252,24 @@ public enum Events {
             changed.data = .object(data)
         }
         return [updated, changed]
+    }
+
+    /// A `run.*` event: the run's state after the change (`error` for failed and dead runs).
+    public static func run(_ type: EventType, _ run: Run, at time: Timestamp, context: EventContext = EventContext())
+        -> NewEvent
+    {
+        var data: [String: JSONValue] = [
+            "run_id": .string(run.id.lowercasedString),
+            "kind": .string(run.request.kind),
+            "status": .string(run.status.rawValue),
+            "attempt": .int(Int64(run.attempt)),
+            "max_attempts": .int(Int64(run.request.maxAttempts)),
+        ]
+        if let instance = run.request.instanceID { data["instance_id"] = .string(instance.lowercasedString) }
+        if let error = run.lastError, run.status == .failed || run.status == .dead { data["error"] = .string(error) }
+        if run.status == .failed || run.status == .queued { data["run_at"] = .string(run.request.runAt.rfc3339) }
+        return NewEvent(
+            type: type.rawValue, subject: "runs/\(run.id.lowercasedString)", time: time, data: .object(data),
+            context: context)
     }
 }

@@ -1,3 +1,4 @@
+import AgentplaneCore
 import AgentplaneStore
 import PostgresNIO
 
@@ -6,7 +7,15 @@ enum PostgresErrors {
     /// Runs `body`, translating whatever it throws.
     @discardableResult
     static func translating<T>(_ body: () async throws -> T) async throws -> T {
-        try await StoreError.translating(translate, body)
+        try await StoreError.translating(translate) {
+            do {
+                return try await body()
+            } catch let error as PostgresTransactionError {
+                // A decision's refusal inside a transaction is the caller's answer, not a database failure.
+                if let domain = error.closureError as? AgentplaneError { throw domain }
+                throw error
+            }
+        }
     }
 
     /// The `StoreError` for a driver error (a `StoreError` passes through unchanged).

@@ -26,16 +26,46 @@ public final class PostgresStore: Store {
     public var agents: any AgentStore { PostgresAgentStore(client: client, logger: logger) }
     public var instances: any InstanceStore { PostgresInstanceStore(client: client, logger: logger) }
     public var knowledgeBase: any KnowledgeBaseStore { PostgresKnowledgeBaseStore(client: client, logger: logger) }
+    public var runs: any RunQueue {
+        PostgresRunQueue(client: client, logger: logger) { [runWakeup, notifier] in
+            runWakeup.signal()
+            notifier.request()
+        }
+    }
+    public let runWakeup = RunWakeup()
+    let notifier: PostgresRunNotifier
 
     /// Creates the store; nothing connects until `run()` is running.
     public init(configuration: PostgresConfiguration, logger: Logger) {
         self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
+        self.notifier = PostgresRunNotifier(client: client, logger: logger)
     }
 
-    /// Runs the connection pool until cancelled; leases hang unless this is running.
+    /// Runs the connection pool until cancelled (leases hang unless this is running), and listens for
+    /// other nodes' run wake-ups on one connection of it.
     public func run() async throws {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.listenForRuns() }
+        }
+    }
+
+    /// Signals `runWakeup` for every `agentplane_runs` notification; reconnects after a failure (a
+    /// missed notification costs the workers' poll interval, nothing more).
+    private func listenForRuns() async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: PostgresRunNotifier.channel) { notifications in
+                        for try await _ in notifications { self.runWakeup.signal() }
+                    }
+                }
+            } catch {
+                logger.debug("run notifications interrupted; listening again", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
     }
 
     public var schemaVersion: Int { PostgresMigrations.all.last?.version ?? 0 }

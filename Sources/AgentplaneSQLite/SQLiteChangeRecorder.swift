@@ -9,6 +9,7 @@ enum SQLiteChangeRecorder {
     static func record(_ record: ChangeRecord, in db: Database) throws {
         _ = try SQLiteEventLog.append(record.events, tenant: record.audit.tenantID, in: db)
         try SQLiteAuditLogStore.insert(record.audit, in: db)
+        for run in record.runs { try SQLiteRunQueue.enqueue(run, in: db) }
     }
 }
 

@@ -326,5 +326,67 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 10,
+            name: "runs",
+            statements: [
+                """
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    arguments TEXT NOT NULL,
+                    priority INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    run_at INTEGER NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    attempt_base INTEGER NOT NULL,
+                    max_attempts INTEGER NOT NULL,
+                    backoff_strategy TEXT NOT NULL,
+                    backoff_base_seconds REAL NOT NULL,
+                    backoff_cap_seconds REAL NOT NULL,
+                    dedupe_key TEXT,
+                    dedupe_until INTEGER,
+                    concurrency_key TEXT,
+                    concurrency_limit INTEGER NOT NULL,
+                    instance_id TEXT,
+                    worker_id TEXT,
+                    lease_expires_at INTEGER,
+                    cancel_requested INTEGER NOT NULL,
+                    result TEXT,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    finished_at INTEGER
+                )
+                """,
+                // Claims: the tenants with claimable runs (a skip scan), then each one's best runs.
+                """
+                CREATE INDEX runs_claimable ON runs (tenant_id, priority, run_at, id)
+                WHERE status IN ('queued', 'failed')
+                """,
+                "CREATE INDEX runs_leases ON runs (lease_expires_at) WHERE status = 'running'",
+                """
+                CREATE INDEX runs_running_concurrency_key ON runs (tenant_id, concurrency_key)
+                WHERE status = 'running' AND concurrency_key IS NOT NULL
+                """,
+                "CREATE UNIQUE INDEX runs_dedupe ON runs (tenant_id, kind, dedupe_key) WHERE dedupe_key IS NOT NULL",
+                "CREATE INDEX runs_tenant_id_id ON runs (tenant_id, id)",
+                "CREATE INDEX runs_finished ON runs (status, finished_at) WHERE finished_at IS NOT NULL",
+                """
+                CREATE TABLE run_attempts (
+                    run_id TEXT NOT NULL,
+                    tenant_id TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    worker_id TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    ended_at INTEGER,
+                    outcome TEXT NOT NULL,
+                    error TEXT,
+                    PRIMARY KEY (run_id, number)
+                )
+                """,
+            ]
+        ),
     ]
 }

@@ -35,6 +35,9 @@ public final class SQLiteStore: Store {
     public var agents: any AgentStore { SQLiteAgentStore(pool: pool) }
     public var instances: any InstanceStore { SQLiteInstanceStore(pool: pool) }
     public var knowledgeBase: any KnowledgeBaseStore { SQLiteKnowledgeBaseStore(pool: pool) }
+    public var runs: any RunQueue { SQLiteRunQueue(pool: pool) }
+    public let runWakeup = RunWakeup()
+    private let runObserver: SQLiteRunCommitObserver
 
     /// Opens (creating if needed) the database file at `path`.
     ///
@@ -76,6 +79,8 @@ public final class SQLiteStore: Store {
         self.lockDescriptor = descriptor
         self.path = path
         self.walPolicy = walPolicy
+        runObserver = SQLiteRunCommitObserver(wakeup: runWakeup)
+        pool.add(transactionObserver: runObserver, extent: .databaseLifetime)
     }
 
     deinit {

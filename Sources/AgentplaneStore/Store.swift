@@ -27,6 +27,11 @@ public protocol Store: Service {
     var instances: any InstanceStore { get }
     /// Knowledge-base entries and their search index.
     var knowledgeBase: any KnowledgeBaseStore { get }
+    /// The durable job queue.
+    var runs: any RunQueue { get }
+    /// Rung after commits that may have made runs claimable (on this node; on PostgreSQL also on
+    /// every other node, through LISTEN/NOTIFY).
+    var runWakeup: RunWakeup { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.

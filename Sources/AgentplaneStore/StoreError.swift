@@ -1,3 +1,5 @@
+import AgentplaneCore
+
 /// Which uniqueness rule a write broke. The raw value is the name both schemas give the constraint;
 /// only the adapters read it.
 public enum Uniqueness: String, Sendable, Hashable, CaseIterable {
@@ -71,7 +73,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugS
 }
 
 extension StoreError {
-    /// Runs `body`, turning whatever it throws into a `StoreError` with the adapter's `translate`.
+    /// Runs `body`, turning whatever it throws into a `StoreError` with the adapter's `translate`; a
+    /// domain error (`AgentplaneError`, a decision's refusal inside the transaction) passes through.
     @discardableResult
     public static func translating<T>(
         _ translate: (any Error) -> StoreError,
@@ -79,6 +82,8 @@ extension StoreError {
     ) async throws -> T {
         do {
             return try await body()
+        } catch let error as AgentplaneError {
+            throw error
         } catch {
             throw translate(error)
         }

@@ -1,0 +1,115 @@
+import AgentplaneCore
+import Foundation
+
+/// Which runs a list shows, newest first.
+public struct RunQuery: Sendable, Hashable {
+    /// Only this kind.
+    public var kind: String?
+    /// Only in this state.
+    public var status: RunStatus?
+    /// Only about this instance.
+    public var instanceID: UUID?
+    /// Created at or after.
+    public var createdFrom: Timestamp?
+    /// Created before.
+    public var createdBefore: Timestamp?
+    /// Ids below this one (the cursor: the last id of the previous page).
+    public var before: UUID?
+    /// Page size.
+    public var limit: Int
+
+    /// Creates a query.
+    public init(
+        kind: String? = nil, status: RunStatus? = nil, instanceID: UUID? = nil, createdFrom: Timestamp? = nil,
+        createdBefore: Timestamp? = nil, before: UUID? = nil, limit: Int = 50
+    ) {
+        self.kind = kind
+        self.status = status
+        self.instanceID = instanceID
+        self.createdFrom = createdFrom
+        self.createdBefore = createdBefore
+        self.before = before
+        self.limit = limit
+    }
+}
+
+/// What a claim asks for.
+public struct ClaimRequest: Sendable, Hashable {
+    /// The claiming worker (recorded on the run and its attempt).
+    public var workerID: String
+    /// Only these kinds (the worker's registered handlers); nil: any.
+    public var kinds: Set<String>?
+    /// At most this many runs.
+    public var limit: Int
+    /// How long the lease holds without a heartbeat (microseconds).
+    public var leaseMicroseconds: Int64
+    /// The claim's time (run-at and leases are compared with it).
+    public var now: Timestamp
+
+    /// Creates a claim request.
+    public init(workerID: String, kinds: Set<String>?, limit: Int, leaseMicroseconds: Int64, now: Timestamp) {
+        self.workerID = workerID
+        self.kinds = kinds
+        self.limit = limit
+        self.leaseMicroseconds = leaseMicroseconds
+        self.now = now
+    }
+}
+
+/// The durable job queue (DESIGN §5). Runs are also enqueued by any change, in its own transaction,
+/// through `ChangeRecord.runs`.
+///
+/// Claims honour run-at, priority (1 first), then interleave tenants within a priority (fair share),
+/// and never start more runs of a concurrency key than its limit, fleet-wide. Every operation by a
+/// worker applies only to runs that worker still holds (`running`, its id): a worker whose lease
+/// expired and whose run was claimed again changes nothing.
+public protocol RunQueue: Sendable {
+    /// Enqueues runs in one transaction, each with its `run.queued` event. A run whose dedupe key is
+    /// held by a run enqueued inside its window is not added: the holder is returned in its place.
+    func enqueue(_ runs: [NewRun]) async throws -> [Run]
+    /// Claims up to `request.limit` runs: each becomes `running`, held by the worker until
+    /// `now + lease`, with a new attempt and a `run.started` event.
+    func claim(_ request: ClaimRequest) async throws -> [Run]
+    /// Extends the leases of the runs `worker` still holds; answers, for each of them, whether a cancel
+    /// was asked. Runs it no longer holds are left out.
+    func heartbeat(worker: String, ids: [UUID], leaseUntil: Timestamp, now: Timestamp) async throws -> [UUID: Bool]
+    /// Applies the completions of runs `worker` still holds, in one transaction; answers the ids applied.
+    func complete(worker: String, _ completions: [UUID: RunCompletion], now: Timestamp) async throws -> Set<UUID>
+    /// Rescues runs whose lease has expired: the attempt is recorded `lost`, and the run is claimable
+    /// again (or `dead` when it has no attempts left). Answers how many.
+    func rescueExpired(now: Timestamp) async throws -> Int
+    /// Cancels a run: a queued or failed one at once; a running one is flagged, and ends `cancelled`
+    /// when its worker sees it (or rescued as cancelled). Throws `notFound`, or the 409 for a run that
+    /// has ended.
+    func cancel(tenant: TenantID, id: UUID, now: Timestamp, record: ChangeRecord) async throws -> Run
+    /// Sends a `dead` or `failed` run back to the queue with a fresh count of attempts.
+    func replay(tenant: TenantID, id: UUID, now: Timestamp, record: ChangeRecord) async throws -> Run
+    /// One run of the tenant.
+    func find(tenant: TenantID, id: UUID) async throws -> Run?
+    /// A run's attempts, first to last.
+    func attempts(tenant: TenantID, id: UUID) async throws -> [RunAttempt]
+    /// The tenant's runs matching `query`, newest first.
+    func list(tenant: TenantID, query: RunQuery) async throws -> [Run]
+    /// Runs by state and kind, for the queue-depth metrics (every tenant).
+    func depth() async throws -> [RunDepth]
+}
+
+/// How many runs of a kind are in a state, and since when the oldest claimable one waits.
+public struct RunDepth: Sendable, Hashable {
+    /// The kind.
+    public var kind: String
+    /// The state.
+    public var status: RunStatus
+    /// How many.
+    public var count: Int
+    /// The oldest run-at among them.
+    public var oldestRunAt: Timestamp?
+
+    /// Creates a depth row.
+    public init(kind: String, status: RunStatus, count: Int, oldestRunAt: Timestamp?) {
+        self.kind = kind
+        self.status = status
+        self.count = count
+        self.oldestRunAt = oldestRunAt
+    }
+}
