@@ -46,8 +46,10 @@ public final class PostgresStore: Store {
     /// other nodes' run wake-ups on one connection of it.
     public func run() async throws {
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.client.run() }
             group.addTask { await self.listenForRuns() }
+            await self.client.run()
+            // The pool has shut down (its connections, the listening one too, are closed): stop listening.
+            group.cancelAll()
         }
     }
 
