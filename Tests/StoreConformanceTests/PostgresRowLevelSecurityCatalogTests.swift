@@ -31,6 +31,12 @@ import Testing
         _ = try await useCases.createEntry(
             CreateEntry(content: "refunds within 14 days"), instance: instance.id, tenant: tenant, by: admin)
         _ = try await useCases.publishEvent(PublishEvent(type: "seed.done"), tenant: tenant, by: admin)
+        // A run, claimed: rows in runs, run_attempts and run_concurrency.
+        _ = try await useCases.store.runs.enqueue([
+            NewRun(kind: "seed.run", tenantID: tenant, runAt: .now(), concurrencyKey: "k", createdAt: .now())
+        ])
+        _ = try await useCases.store.runs.claim(
+            ClaimRequest(workerID: "seed", kinds: ["seed.run"], limit: 1, leaseMicroseconds: 60_000_000, now: .now()))
         _ = try await useCases.store.idempotency.claim(
             IdempotencyScope(tenantID: tenant, principalID: "seed", key: "k1"), fingerprint: "f", now: .now(),
             expiresAt: Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch + 60_000_000))

@@ -1,0 +1,273 @@
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What a handler gets: the run (its id is the idempotency key of the work: delivery is at least
+/// once) and a way to see a cancel asked while it runs.
+public struct RunContext: Sendable {
+    /// The claimed run (`running`, this attempt's number in `attempt`).
+    public let run: Run
+    private let flags: RunFlags
+
+    init(run: Run, flags: RunFlags) {
+        self.run = run
+        self.flags = flags
+    }
+
+    /// Whether a cancel was asked (the handler's task is also cancelled, for handlers that await).
+    public var isCancelRequested: Bool { flags.cancelRequested }
+}
+
+/// A handler's failure that retrying cannot fix (bad arguments): the run goes to `dead` at once.
+public struct PermanentRunFailure: Error, CustomStringConvertible {
+    /// Why.
+    public var description: String
+
+    /// Creates the failure.
+    public init(_ description: String) { self.description = description }
+}
+
+/// The work of one run kind: returns the run's result, or throws (retried with backoff while attempts
+/// are left; `PermanentRunFailure` sends it to `dead`).
+public typealias RunHandler = @Sendable (RunContext) async throws -> JSONValue
+
+/// How a worker runs.
+public struct RunWorkerSettings: Sendable {
+    /// This worker's id (on the run and its attempts); unique per process.
+    public var workerID: String
+    /// Runs in flight at most.
+    public var concurrency: Int
+    /// How long a claim holds without a heartbeat.
+    public var lease: Duration
+    /// How often leases are extended (well inside the lease).
+    public var heartbeatInterval: Duration
+    /// How long an idle worker waits for a wake-up before it looks anyway.
+    public var pollInterval: Duration
+    /// How often expired leases are looked for.
+    public var rescueInterval: Duration
+    /// At shutdown, how long runs in flight may take to finish before they are handed back.
+    public var shutdownGrace: Duration
+
+    /// Creates settings; the defaults are DESIGN §5's (30 s leases, heartbeats every 10 s, a poll
+    /// of at most 1 s).
+    public init(
+        workerID: String = "worker-\(UUIDv7.make().lowercasedString.suffix(12))", concurrency: Int = 8,
+        lease: Duration = .seconds(30), heartbeatInterval: Duration? = nil, pollInterval: Duration = .seconds(1),
+        rescueInterval: Duration = .seconds(5), shutdownGrace: Duration = .seconds(10)
+    ) {
+        self.workerID = workerID
+        self.concurrency = max(concurrency, 1)
+        self.lease = lease
+        self.heartbeatInterval = heartbeatInterval ?? lease / 3
+        self.pollInterval = pollInterval
+        self.rescueInterval = rescueInterval
+        self.shutdownGrace = shutdownGrace
+    }
+}
+
+/// A run's shared flags between the worker and its handler.
+final class RunFlags: Sendable {
+    private let state = Mutex(false)
+    var cancelRequested: Bool { state.withLock { $0 } }
+    func requestCancel() { state.withLock { $0 = true } }
+}
+
+/// Claims runs of the kinds it has handlers for and runs them (DESIGN §5): up to `concurrency` at once,
+/// heartbeats their leases, passes cancels on, rescues runs whose worker died, and on graceful
+/// shutdown stops claiming, lets runs in flight finish within the grace, and hands the rest back
+/// without spending their attempt.
+public final class RunWorker: Service, Sendable {
+    let store: any Store
+    let handlers: [String: RunHandler]
+    let settings: RunWorkerSettings
+    let clock: any WallClock
+    let logger: Logger
+
+    private struct InFlight {
+        var task: Task<Void, Never>?
+        var flags: RunFlags
+    }
+    private struct State {
+        var inFlight: [UUID: InFlight] = [:]
+        var finished: [UUID: RunCompletion] = [:]
+        var handingBack: Set<UUID> = []
+    }
+    private let state = Mutex(State())
+    /// Rung when a handler finishes (a slot is free, a completion waits).
+    private let slotFreed = RunWakeup()
+
+    /// Creates a worker for `handlers` (keyed by run kind).
+    public init(
+        store: any Store, handlers: [String: RunHandler], settings: RunWorkerSettings = RunWorkerSettings(),
+        clock: any WallClock = SystemWallClock(), logger: Logger
+    ) {
+        self.store = store
+        self.handlers = handlers
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Runs in flight now.
+    public var inFlightCount: Int { state.withLock { $0.inFlight.count } }
+
+    public func run() async throws {
+        guard !handlers.isEmpty else { return }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.heartbeats() }
+            group.addTask { await self.rescues() }
+            await cancelWhenGracefulShutdown { await self.claimLoop() }
+            await self.drain()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Claiming
+
+    private func claimLoop() async {
+        let kinds = Set(handlers.keys)
+        while !Task.isCancelled {
+            await flushCompletions()
+            let free = settings.concurrency - inFlightCount
+            var claimed: [Run] = []
+            if free > 0 {
+                do {
+                    claimed = try await store.runs.claim(
+                        ClaimRequest(
+                            workerID: settings.workerID, kinds: kinds, limit: free,
+                            leaseMicroseconds: Self.micros(settings.lease), now: clock.now()))
+                } catch {
+                    logger.warning("claiming runs failed", metadata: ["error": "\(error)"])
+                }
+            }
+            for run in claimed { start(run) }
+            if claimed.isEmpty || claimed.count == free {
+                // Idle, or full: wait for new work or a free slot (whichever comes), at most the poll.
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.store.runWakeup.wait(timeout: self.settings.pollInterval) }
+                    group.addTask { await self.slotFreed.wait(timeout: self.settings.pollInterval) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+
+    private func start(_ run: Run) {
+        guard let handler = handlers[run.request.kind] else { return }
+        let flags = RunFlags()
+        let context = RunContext(run: run, flags: flags)
+        // In flight before the handler starts, so that even an instant finish is recorded.
+        state.withLock { $0.inFlight[run.id] = InFlight(task: nil, flags: flags) }
+        let task = Task {
+            let completion: RunCompletion
+            do {
+                let result = try await handler(context)
+                completion = .succeeded(result: result)
+            } catch let failure as PermanentRunFailure {
+                completion = .failed(error: failure.description, retryable: false)
+            } catch {
+                completion = flags.cancelRequested ? .cancelled : .failed(error: "\(error)", retryable: true)
+            }
+            self.finish(run.id, completion)
+        }
+        state.withLock { state in
+            state.inFlight[run.id]?.task = task
+            // A cancel or hand-back that came before the task existed.
+            if state.handingBack.contains(run.id) || flags.cancelRequested { task.cancel() }
+        }
+    }
+
+    private func finish(_ id: UUID, _ completion: RunCompletion) {
+        state.withLock { state in
+            guard state.inFlight.removeValue(forKey: id) != nil else { return }
+            state.finished[id] = state.handingBack.contains(id) ? .handBack : completion
+        }
+        slotFreed.signal()
+    }
+
+    /// Reports every finished run in one batch.
+    private func flushCompletions() async {
+        let batch = state.withLock { state -> [UUID: RunCompletion] in
+            defer { state.finished = [:] }
+            return state.finished
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            _ = try await store.runs.complete(worker: settings.workerID, batch, now: clock.now())
+        } catch {
+            // Not reported: the leases run out and the runs are rescued (at least once, never lost).
+            logger.warning(
+                "reporting finished runs failed", metadata: ["error": "\(error)", "runs": "\(batch.count)"])
+        }
+    }
+
+    // MARK: Leases
+
+    private func heartbeats() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: settings.heartbeatInterval)
+            let ids = state.withLock { Array($0.inFlight.keys) }
+            guard !ids.isEmpty else { continue }
+            let now = clock.now()
+            do {
+                let held = try await store.runs.heartbeat(
+                    worker: settings.workerID, ids: ids,
+                    leaseUntil: Timestamp(
+                        microsecondsSinceEpoch: now.microsecondsSinceEpoch + Self.micros(settings.lease)),
+                    now: now)
+                state.withLock { state in
+                    for id in ids {
+                        guard let running = state.inFlight[id] else { continue }
+                        if held[id] == true {
+                            running.flags.requestCancel()
+                            running.task?.cancel()
+                        } else if held[id] == nil {
+                            // The lease was lost (rescued elsewhere): stop; nothing this worker says counts.
+                            running.task?.cancel()
+                        }
+                    }
+                }
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func rescues() async {
+        while !Task.isCancelled {
+            do {
+                let rescued = try await store.runs.rescueExpired(now: clock.now())
+                if rescued > 0 { logger.info("rescued runs whose worker stopped", metadata: ["count": "\(rescued)"]) }
+            } catch {
+                logger.warning("rescuing expired runs failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: settings.rescueInterval)
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// After claiming stopped: waits up to the grace for runs in flight, hands the rest back.
+    private func drain() async {
+        let deadline = ContinuousClock.now + settings.shutdownGrace
+        while inFlightCount > 0, ContinuousClock.now < deadline {
+            await slotFreed.wait(timeout: .milliseconds(50))
+        }
+        let rest = state.withLock { state -> [UUID: InFlight] in
+            for id in state.inFlight.keys { state.handingBack.insert(id) }
+            return state.inFlight
+        }
+        for (_, running) in rest { running.task?.cancel() }
+        for (_, running) in rest { await running.task?.value }
+        await flushCompletions()
+    }
+
+    static func micros(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}

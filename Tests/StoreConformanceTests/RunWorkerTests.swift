@@ -1,0 +1,191 @@
+import AgentplaneCore
+import AgentplaneEngine
+import AgentplaneStore
+import AgentplaneTesting
+import Foundation
+import ServiceLifecycle
+import Testing
+
+/// The worker, in process, against a real store on both backends: it drains runs exactly once, turns
+/// failures into retries and dead letters, passes cancels to the handler, rescues a dead worker's runs
+/// when their lease expires, and at shutdown hands back what has not finished without spending its
+/// attempt.
+@Suite struct RunWorkerTests {
+    static func new(_ tenant: TenantID, kind: String = "test.count", maxAttempts: Int = 3) -> NewRun {
+        NewRun(
+            kind: kind, tenantID: tenant, runAt: .now(), maxAttempts: maxAttempts,
+            backoff: Backoff(strategy: .fixed, baseSeconds: 0, capSeconds: 0), createdAt: .now())
+    }
+
+    static func settings(_ id: String, concurrency: Int = 4, lease: Duration = .seconds(30)) -> RunWorkerSettings {
+        RunWorkerSettings(
+            workerID: id, concurrency: concurrency, lease: lease, heartbeatInterval: .milliseconds(100),
+            pollInterval: .milliseconds(200), rescueInterval: .milliseconds(100), shutdownGrace: .milliseconds(300))
+    }
+
+    /// Runs `worker` in a service group until `body` returns, then shuts it down gracefully.
+    static func running<T: Sendable>(_ worker: RunWorker, _ body: () async throws -> T) async throws -> T {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [.init(service: worker)], logger: testLogger()))
+        let task = Task { try await group.run() }
+        do {
+            let result = try await body()
+            await group.triggerGracefulShutdown()
+            try await task.value
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw error
+        }
+    }
+
+    /// Waits until `condition` holds, checking after every wake-up of the store or 50 ms.
+    static func until(_ store: any Store, within timeout: Duration, _ condition: () async throws -> Bool)
+        async throws
+    {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw Latch.Timeout(remaining: 1) }
+            await store.runWakeup.wait(timeout: .milliseconds(50))
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func aWorkerDrainsRunsExactlyOnce(backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let tenants = [
+                try await Fixtures.createTenant(in: store).id, try await Fixtures.createTenant(in: store).id,
+            ]
+            let executions = LockedValue([UUID: Int]())
+            let done = Latch(count: 200)
+            let worker = RunWorker(
+                store: store,
+                handlers: [
+                    "test.count": { context in
+                        executions.withLock { $0[context.run.id, default: 0] += 1 }
+                        done.countDown()
+                        return .object(["seen": .int(Int64(context.run.attempt))])
+                    }
+                ], settings: Self.settings("w1", concurrency: 8), logger: testLogger())
+            let runs = try await store.runs.enqueue((0..<200).map { Self.new(tenants[$0 % 2]) })
+            try await Self.running(worker) {
+                try await done.wait(within: .seconds(60))
+                try await Self.until(store, within: .seconds(30)) {
+                    try await store.runs.list(tenant: tenants[0], query: RunQuery(status: .succeeded, limit: 200)).count
+                        + store.runs.list(tenant: tenants[1], query: RunQuery(status: .succeeded, limit: 200)).count
+                        == 200
+                }
+            }
+            #expect(executions.withLock { $0.count } == 200)
+            #expect(executions.withLock { $0.values.allSatisfy { $0 == 1 } })
+            let one = try #require(try await store.runs.find(tenant: runs[0].request.tenantID, id: runs[0].id))
+            #expect(one.result == .object(["seen": .int(1)]))
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func aPoisonRunEndsDeadWithEveryErrorRecorded(backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let tenant = try await Fixtures.createTenant(in: store).id
+            let worker = RunWorker(
+                store: store,
+                handlers: [
+                    "test.poison": { context in
+                        struct Boom: Error, CustomStringConvertible { var description: String }
+                        throw Boom(description: "boom on attempt \(context.run.attempt)")
+                    }
+                ], settings: Self.settings("w1"), logger: testLogger())
+            let run = try await store.runs.enqueue([Self.new(tenant, kind: "test.poison", maxAttempts: 3)])[0]
+            try await Self.running(worker) {
+                try await Self.until(store, within: .seconds(30)) {
+                    try await store.runs.find(tenant: tenant, id: run.id)?.status == .dead
+                }
+            }
+            let attempts = try await store.runs.attempts(tenant: tenant, id: run.id)
+            #expect(attempts.map(\.outcome) == [.failed, .failed, .failed])
+            #expect(attempts.map(\.error) == (1...3).map { "boom on attempt \($0)" })
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func aCancelReachesTheRunningHandler(backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let tenant = try await Fixtures.createTenant(in: store).id
+            let started = Latch(count: 1)
+            let worker = RunWorker(
+                store: store,
+                handlers: [
+                    "test.wait": { context in
+                        started.countDown()
+                        // Waits until cancelled; the worker cancels the task when the cancel is asked.
+                        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+                        #expect(context.isCancelRequested)
+                        throw CancellationError()
+                    }
+                ], settings: Self.settings("w1"), logger: testLogger())
+            let run = try await store.runs.enqueue([Self.new(tenant, kind: "test.wait")])[0]
+            try await Self.running(worker) {
+                try await started.wait(within: .seconds(30))
+                _ = try await store.runs.cancel(
+                    tenant: tenant, id: run.id, now: .now(), record: Fixtures.record(tenant))
+                try await Self.until(store, within: .seconds(30)) {
+                    try await store.runs.find(tenant: tenant, id: run.id)?.status == .cancelled
+                }
+            }
+            #expect(try await store.runs.attempts(tenant: tenant, id: run.id).map(\.outcome) == [.cancelled])
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func aDeadWorkersRunIsRescuedAfterItsLeaseAndRunOnce(backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let tenant = try await Fixtures.createTenant(in: store).id
+            let run = try await store.runs.enqueue([Self.new(tenant)])[0]
+            // A worker that claims with a 1 s lease, then dies (never heartbeats, never reports).
+            let claimed = try await store.runs.claim(
+                ClaimRequest(workerID: "dead", kinds: nil, limit: 1, leaseMicroseconds: 1_000_000, now: .now()))
+            #expect(claimed.map(\.id) == [run.id])
+            let executions = LockedValue(0)
+            let worker = RunWorker(
+                store: store,
+                handlers: [
+                    "test.count": { _ in
+                        executions.withLock { $0 += 1 }
+                        return .null
+                    }
+                ], settings: Self.settings("alive"), logger: testLogger())
+            try await Self.running(worker) {
+                try await Self.until(store, within: .seconds(30)) {
+                    try await store.runs.find(tenant: tenant, id: run.id)?.status == .succeeded
+                }
+            }
+            #expect(executions.withLock { $0 } == 1)
+            let attempts = try await store.runs.attempts(tenant: tenant, id: run.id)
+            #expect(attempts.map(\.outcome) == [.lost, .succeeded])
+            #expect(attempts.map(\.workerID) == ["dead", "alive"])
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func shutdownHandsBackUnfinishedRunsWithoutSpendingAnAttempt(backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let tenant = try await Fixtures.createTenant(in: store).id
+            let started = Latch(count: 1)
+            let worker = RunWorker(
+                store: store,
+                handlers: [
+                    "test.slow": { _ in
+                        started.countDown()
+                        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+                        throw CancellationError()
+                    }
+                ], settings: Self.settings("w1"), logger: testLogger())
+            let run = try await store.runs.enqueue([Self.new(tenant, kind: "test.slow")])[0]
+            try await Self.running(worker) { try await started.wait(within: .seconds(30)) }
+            let back = try #require(try await store.runs.find(tenant: tenant, id: run.id))
+            #expect(back.status == .queued && back.attempt == 0 && back.workerID == nil)
+            #expect(try await store.runs.attempts(tenant: tenant, id: run.id).isEmpty)
+        }
+    }
+}
