@@ -139,6 +139,13 @@ let package = Package(
         ),
         // Build tool: compiles openapi.yaml into the API target as a string.
         .executableTarget(name: "agentplane-embed"),
+        // Benchmark: drains no-op runs through the real queue and worker (Benchmarks/README.md).
+        .executableTarget(
+            name: "runs-bench",
+            dependencies: ["AgentplaneEngine", "AgentplaneServer"],
+            path: "Benchmarks/RunsBench",
+            swiftSettings: swiftSettings
+        ),
         .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["agentplane-embed"]),
         // Shared test helpers: isolated SQLite files, fresh PostgreSQL schemas, a live server.
         .target(

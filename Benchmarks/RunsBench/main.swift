@@ -1,0 +1,85 @@
+// Drains no-op runs through the real queue and worker, durably (issue #8 item 10).
+//
+// Usage: runs-bench sqlite|postgres RUNS TENANTS CONCURRENCY
+// (postgres: DATABASE_URL names an empty database; run under scripts/with-postgres and create one).
+// Prints one line: enqueue rate, drain rate (claimed, run and completed, events included), and the
+// time from the first claim to the last completion.
+import AgentplaneCore
+import AgentplaneEngine
+import AgentplaneServer
+import AgentplaneStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+let arguments = CommandLine.arguments
+guard arguments.count == 5, let runs = Int(arguments[2]), let tenantCount = Int(arguments[3]),
+    let concurrency = Int(arguments[4])
+else {
+    print("usage: runs-bench sqlite|postgres RUNS TENANTS CONCURRENCY")
+    exit(2)
+}
+let directory = NSTemporaryDirectory() + "runs-bench-\(UUID().uuidString)"
+let url = arguments[1] == "postgres" ? ProcessInfo.processInfo.environment["DATABASE_URL"] : nil
+var logger = Logger(label: "runs-bench")
+logger.logLevel = .warning
+let configuration = try ServerConfiguration(dataDirectory: directory, databaseURL: url)
+let store = try Backend.open(configuration, logger: logger)
+
+final class Done: Sendable {
+    let count = Mutex(0)
+    let target: Int
+    let finished = RunWakeup()
+    init(target: Int) { self.target = target }
+    func tick() {
+        if count.withLock({
+            $0 += 1
+            return $0
+        }) == target {
+            finished.signal()
+        }
+    }
+}
+
+let storeTask = Task { try await store.run() }
+_ = try await store.migrate()
+let tenants = (0..<tenantCount).map { _ in TenantID(UUIDv7.make()) }
+let enqueueStart = ContinuousClock.now
+for start in stride(from: 0, to: runs, by: 500) {
+    let batch = (start..<min(start + 500, runs)).map { i in
+        NewRun(kind: "bench.noop", tenantID: tenants[i % tenantCount], runAt: .now(), createdAt: .now())
+    }
+    _ = try await store.runs.enqueue(batch)
+}
+let enqueueSeconds = (ContinuousClock.now - enqueueStart) / .seconds(1)
+let done = Done(target: runs)
+let worker = RunWorker(
+    store: store,
+    handlers: [
+        "bench.noop": { _ in
+            done.tick()
+            return .null
+        }
+    ],
+    settings: RunWorkerSettings(workerID: "bench", concurrency: concurrency), logger: logger)
+let drainStart = ContinuousClock.now
+let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: worker)], logger: logger))
+let workerTask = Task { try await group.run() }
+while done.count.withLock({ $0 }) < runs { await done.finished.wait(timeout: .seconds(1)) }
+// The last completions are reported by the worker's next loop: wait until the store says so.
+while true {
+    let depth = try await store.runs.depth()
+    if !depth.contains(where: { $0.status == .queued || $0.status == .running }) { break }
+    try await Task.sleep(for: .milliseconds(5))
+}
+let drainSeconds = (ContinuousClock.now - drainStart) / .seconds(1)
+await group.triggerGracefulShutdown()
+_ = try? await workerTask.value
+storeTask.cancel()
+print(
+    String(
+        format: "| %@ | %d runs | %d tenant(s) | concurrency %d | enqueue %.0f runs/s | drain %.0f runs/s (%.2f s) |",
+        arguments[1], runs, tenantCount, concurrency, Double(runs) / enqueueSeconds, Double(runs) / drainSeconds,
+        drainSeconds))
+try? FileManager.default.removeItem(atPath: directory)
