@@ -25,9 +25,8 @@ enum PostgresChangeRecorder {
         }
         // The work the change causes. (Workers on this node find it by their poll, within a second: the
         // store's own enqueue wakes them at once, a change's cannot until it has committed.)
-        for run in records.flatMap(\.runs) {
-            _ = try await PostgresRunQueue.enqueue(run, on: connection, logger: logger)
-        }
+        let runs = records.flatMap(\.runs)
+        if !runs.isEmpty { try await PostgresRunQueue.enqueueAll(runs, on: connection, logger: logger) }
     }
 }
 

@@ -29,13 +29,85 @@ struct PostgresRunQueue: RunQueue {
         let scope: RowScope = runs.allSatisfy { $0.tenantID == tenant } ? .tenant(tenant) : .platformWide
         let stored = try await PostgresErrors.translating {
             try await client.withTenantTransaction(scope, logger: logger) { connection in
-                var stored: [Run] = []
-                for run in runs { stored.append(try await Self.enqueue(run, on: connection, logger: logger)) }
-                return stored
+                try await Self.enqueueAll(runs, on: connection, logger: logger)
             }
         }
         wake()
         return stored
+    }
+
+    /// Inserts runs inside the caller's transaction: those without a dedupe key as one set (one
+    /// statement, then one event statement per tenant), the others one by one (`enqueue(_:on:logger:)`).
+    /// Answers the stored runs in the order given.
+    @discardableResult
+    static func enqueueAll(_ runs: [NewRun], on connection: PostgresConnection, logger: Logger) async throws -> [Run] {
+        var errors: [FieldError] = []
+        for run in runs { errors += run.errors() }
+        if !errors.isEmpty { throw AgentplaneError.validation(errors) }
+        var stored: [UUID: Run] = [:]
+        let plain = runs.filter { $0.dedupeUntil == nil }
+        if !plain.isEmpty {
+            var rows = JSONWriter(capacity: plain.count * 384)
+            rows.beginArray()
+            for run in plain {
+                rows.element()
+                rows.beginObject()
+                rows.key("arguments")
+                rows.object(run.arguments)
+                rows.field("backoff_base_seconds", .double(run.backoff.baseSeconds))
+                rows.field("backoff_cap_seconds", .double(run.backoff.capSeconds))
+                rows.field("backoff_strategy", run.backoff.strategy.rawValue)
+                rows.field("concurrency_key", run.concurrencyKey)
+                rows.field("concurrency_limit", Int64(run.concurrencyLimit))
+                rows.field("created_at", run.createdAt.microsecondsSinceEpoch)
+                rows.field("id", run.id.lowercasedString)
+                rows.field("instance_id", run.instanceID?.lowercasedString)
+                rows.field("kind", run.kind)
+                rows.field("max_attempts", Int64(run.maxAttempts))
+                rows.field("priority", Int64(run.priority))
+                rows.field("run_at", run.runAt.microsecondsSinceEpoch)
+                rows.field("tenant_id", run.tenantID.description)
+                rows.endObject()
+            }
+            rows.endArray()
+            let json = String(decoding: rows.bytes, as: UTF8.self)
+            try await connection.query(
+                """
+                INSERT INTO runs (id, tenant_id, kind, arguments, priority, status, run_at, attempt, attempt_base,
+                    max_attempts, backoff_strategy, backoff_base_seconds, backoff_cap_seconds, concurrency_key,
+                    concurrency_limit, instance_id, cancel_requested, created_at, updated_at)
+                SELECT id, tenant_id, kind, arguments, priority, 'queued', ap_ts(run_at), 0, 0, max_attempts,
+                    backoff_strategy, backoff_base_seconds, backoff_cap_seconds, concurrency_key, concurrency_limit,
+                    instance_id, false, ap_ts(created_at), ap_ts(created_at)
+                FROM jsonb_to_recordset(\(json)::jsonb) AS x(id uuid, tenant_id uuid, kind text, arguments jsonb,
+                    priority integer, run_at bigint, max_attempts integer, backoff_strategy text,
+                    backoff_base_seconds double precision, backoff_cap_seconds double precision, concurrency_key text,
+                    concurrency_limit integer, instance_id uuid, created_at bigint)
+                """,
+                logger: logger)
+            for new in plain {
+                var request = new
+                request.dedupeKey = nil
+                request.dedupeWindowSeconds = 0
+                stored[new.id] = Run(
+                    request: request, status: .queued, attempt: 0, workerID: nil, leaseExpiresAt: nil,
+                    cancelRequested: false, result: nil, lastError: nil, updatedAt: new.createdAt, finishedAt: nil)
+            }
+            for (tenant, group) in Dictionary(grouping: plain, by: \.tenantID) {
+                _ = try await PostgresEventLog.append(
+                    group.map { Events.run(.runQueued, stored[$0.id]!, at: $0.createdAt) }, tenant: tenant,
+                    on: connection, logger: logger)
+            }
+        }
+        var result: [Run] = []
+        for run in runs {
+            if let done = stored[run.id] {
+                result.append(done)
+            } else {
+                result.append(try await enqueue(run, on: connection, logger: logger))
+            }
+        }
+        return result
     }
 
     /// Inserts `new` inside the caller's transaction with its `run.queued` event; a live dedupe holder
@@ -211,20 +283,16 @@ struct PostgresRunQueue: RunQueue {
                     logger: logger)
                 var held: [Run] = []
                 for try await row in rows { held.append(try Self.run(row.makeRandomAccess())) }
-                var requeued = false
+                var changes: [Change] = []
                 for current in held {
                     guard let completion = completions[current.id] else { continue }
                     let (next, outcome, event) = RunDecisions.complete(current, with: completion, now: now)
-                    try await Self.save(next, releasing: current, on: connection, logger: logger)
-                    try await Self.endAttempt(
-                        of: next, number: current.attempt, outcome: outcome, error: next.lastError, at: now,
-                        on: connection, logger: logger)
-                    if let event {
-                        _ = try await PostgresEventLog.append(
-                            [Events.run(event, next, at: now)], tenant: next.request.tenantID, on: connection,
-                            logger: logger)
-                    }
-                    if next.status.isClaimable || current.request.concurrencyKey != nil { requeued = true }
+                    changes.append(
+                        Change(current: current, next: next, outcome: outcome, error: next.lastError, event: event))
+                }
+                try await Self.apply(changes, now: now, on: connection, logger: logger)
+                let requeued = changes.contains {
+                    $0.next.status.isClaimable || $0.current.request.concurrencyKey != nil
                 }
                 return (Set(held.map(\.id)), requeued)
             }
@@ -245,17 +313,13 @@ struct PostgresRunQueue: RunQueue {
                     logger: logger)
                 var expired: [Run] = []
                 for try await row in rows { expired.append(try Self.run(row.makeRandomAccess())) }
-                for current in expired {
+                let changes = expired.map { current in
                     let (next, event) = RunDecisions.rescue(current, now: now)
-                    try await Self.save(next, releasing: current, on: connection, logger: logger)
-                    try await Self.endAttempt(
-                        of: next, number: current.attempt, outcome: current.cancelRequested ? .cancelled : .lost,
-                        error: "lease expired (worker \(current.workerID ?? "?") stopped heartbeating)", at: now,
-                        on: connection, logger: logger)
-                    _ = try await PostgresEventLog.append(
-                        [Events.run(event, next, at: now)], tenant: next.request.tenantID, on: connection,
-                        logger: logger)
+                    return Change(
+                        current: current, next: next, outcome: current.cancelRequested ? .cancelled : .lost,
+                        error: "lease expired (worker \(current.workerID ?? "?") stopped heartbeating)", event: event)
                 }
+                try await Self.apply(changes, now: now, on: connection, logger: logger)
                 return expired.count
             }
         }
@@ -394,6 +458,94 @@ struct PostgresRunQueue: RunQueue {
         }
     }
 
+    /// A held run's ending: its new state, how its attempt ended, and its event.
+    struct Change {
+        var current: Run
+        var next: Run
+        var outcome: AttemptOutcome
+        var error: String?
+        var event: EventType?
+    }
+
+    /// Applies the endings of held runs as one set: the runs, their attempts (a hand-back's attempt
+    /// deleted) and the concurrency slots they give back in one statement (`jsonb_to_recordset`), then
+    /// their events, one statement per tenant.
+    static func apply(_ changes: [Change], now: Timestamp, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        guard !changes.isEmpty else { return }
+        var rows = JSONWriter(capacity: changes.count * 256)
+        rows.beginArray()
+        for change in changes {
+            let next = change.next
+            rows.element()
+            rows.beginObject()
+            rows.field("attempt", Int64(next.attempt))
+            rows.field("attempt_base", Int64(next.attemptBase))
+            rows.field("cancel_requested", next.cancelRequested)
+            rows.field("error", change.error)
+            rows.key("finished_at")
+            if let finished = next.finishedAt { rows.int(finished.microsecondsSinceEpoch) } else { rows.value(.null) }
+            rows.field("id", next.id.lowercasedString)
+            rows.field("last_error", next.lastError)
+            rows.field("number", Int64(change.current.attempt))
+            rows.field("outcome", change.outcome.rawValue)
+            rows.key("result")
+            rows.value(next.result ?? .null)
+            rows.field("run_at", next.request.runAt.microsecondsSinceEpoch)
+            rows.field("status", next.status.rawValue)
+            rows.endObject()
+        }
+        rows.endArray()
+        var slots = JSONWriter()
+        slots.beginArray()
+        for change in changes where change.current.status == .running && change.next.status != .running {
+            guard let key = change.current.request.concurrencyKey else { continue }
+            slots.element()
+            slots.beginObject()
+            slots.field("key", key)
+            slots.field("tenant_id", change.current.request.tenantID.description)
+            slots.endObject()
+        }
+        slots.endArray()
+        let changed = String(decoding: rows.bytes, as: UTF8.self)
+        let freed = String(decoding: slots.bytes, as: UTF8.self)
+        try await connection.query(
+            """
+            WITH u AS (
+                SELECT * FROM jsonb_to_recordset(\(changed)::jsonb) AS x(id uuid, status text, run_at bigint, attempt integer,
+                    attempt_base integer, cancel_requested boolean, result jsonb, last_error text, finished_at bigint,
+                    number integer, outcome text, error text)
+            ),
+            runs_changed AS (
+                UPDATE runs r SET status = u.status, run_at = ap_ts(u.run_at), attempt = u.attempt,
+                    attempt_base = u.attempt_base, worker_id = NULL, lease_expires_at = NULL,
+                    cancel_requested = u.cancel_requested, result = u.result, last_error = u.last_error,
+                    updated_at = ap_ts(\(now.microsecondsSinceEpoch)), finished_at = ap_ts(u.finished_at)
+                FROM u WHERE r.id = u.id
+            ),
+            attempts_ended AS (
+                UPDATE run_attempts a SET ended_at = ap_ts(\(now.microsecondsSinceEpoch)), outcome = u.outcome, error = u.error
+                FROM u WHERE a.run_id = u.id AND a.number = u.number AND u.outcome <> 'handed_back'
+            ),
+            attempts_given_back AS (
+                DELETE FROM run_attempts a USING u
+                WHERE a.run_id = u.id AND a.number = u.number AND u.outcome = 'handed_back'
+            ),
+            slots AS (
+                SELECT tenant_id, key, count(*)::integer AS n
+                FROM jsonb_to_recordset(\(freed)::jsonb) AS s(tenant_id uuid, key text) GROUP BY tenant_id, key
+            )
+            UPDATE run_concurrency c SET running = GREATEST(c.running - slots.n, 0)
+            FROM slots WHERE c.tenant_id = slots.tenant_id AND c.key = slots.key
+            """,
+            logger: logger)
+        for (tenant, group) in Dictionary(grouping: changes, by: \.next.request.tenantID) {
+            let events = group.compactMap { change in change.event.map { Events.run($0, change.next, at: now) } }
+            _ = try await PostgresEventLog.append(events, tenant: tenant, on: connection, logger: logger)
+        }
+    }
+
     /// Writes a run's changing fields; a run leaving `running` gives its concurrency slot back.
     static func save(_ run: Run, releasing held: Run?, on connection: PostgresConnection, logger: Logger) async throws {
         let result = run.result?.jsonText
@@ -416,25 +568,6 @@ struct PostgresRunQueue: RunQueue {
                 """,
                 logger: logger)
         }
-    }
-
-    /// Closes attempt `number` (a hand-back deletes it: it did not count).
-    static func endAttempt(
-        of run: Run, number: Int, outcome: AttemptOutcome, error: String?, at time: Timestamp,
-        on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        if outcome == .handedBack {
-            try await connection.query(
-                "DELETE FROM run_attempts WHERE run_id = \(run.id) AND number = \(number)", logger: logger)
-            return
-        }
-        try await connection.query(
-            """
-            UPDATE run_attempts SET ended_at = ap_ts(\(time.microsecondsSinceEpoch)), outcome = \(outcome.rawValue),
-                error = \(error)
-            WHERE run_id = \(run.id) AND number = \(number)
-            """,
-            logger: logger)
     }
 
     static func run(_ row: PostgresRandomAccessRow) throws -> Run {
