@@ -40,6 +40,14 @@ import Testing
         }
     }
 
+    /// Returns when the calling task is cancelled (an empty stream's iteration ends then): the
+    /// handler's signal, with no polling.
+    static func untilCancelled() async {
+        let (never, continuation) = AsyncStream<Void>.makeStream()
+        for await _ in never {}
+        continuation.finish()
+    }
+
     /// Waits until `condition` holds, checking after every wake-up of the store or 50 ms.
     static func until(_ store: any Store, within timeout: Duration, _ condition: () async throws -> Bool)
         async throws
@@ -119,7 +127,7 @@ import Testing
                     "test.wait": { context in
                         started.countDown()
                         // Waits until cancelled; the worker cancels the task when the cancel is asked.
-                        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+                        await Self.untilCancelled()
                         #expect(context.isCancelRequested)
                         throw CancellationError()
                     }
@@ -177,7 +185,7 @@ import Testing
                 handlers: [
                     "test.slow": { _ in
                         started.countDown()
-                        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+                        await Self.untilCancelled()
                         throw CancellationError()
                     }
                 ], settings: Self.settings("w1"), logger: testLogger())
