@@ -49,6 +49,16 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// An array of `items`, each written by `write`.
+    public mutating func array<Items: Sequence>(_ items: Items, _ write: (Items.Element, inout JSONWriter) -> Void) {
+        beginArray()
+        for item in items {
+            element()
+            write(item, &self)
+        }
+        endArray()
+    }
+
     /// Before an array element: the comma if one is due.
     public mutating func element() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }

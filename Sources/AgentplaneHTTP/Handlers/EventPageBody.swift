@@ -16,12 +16,7 @@ enum EventPageBody {
         var out = JSONWriter(capacity: 256 + events.count * 512)
         out.beginObject()
         out.key("events")
-        out.beginArray()
-        for event in events {
-            out.element()
-            write(event, into: &out)
-        }
-        out.endArray()
+        out.array(events) { write($0, into: &$1) }
         out.field("has_more", hasMore)
         out.field("last_sequence", lastSequence)
         out.endObject()

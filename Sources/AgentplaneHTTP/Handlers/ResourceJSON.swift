@@ -48,15 +48,20 @@ enum ResourceJSON {
 
     /// The `InstancePage` schema.
     static func render(_ instances: [Instance], nextCursor: String?) -> [UInt8] {
-        var out = JSONWriter(capacity: 64 + instances.count * 768)
-        out.beginObject()
-        out.key("instances")
-        out.beginArray()
-        for instance in instances {
-            out.element()
-            write(instance, into: &out)
+        page("instances", instances, nextCursor: nextCursor, capacity: 64 + instances.count * 768) {
+            write($0, into: &$1)
         }
-        out.endArray()
+    }
+
+    /// A page schema: `{"<key>": [items…], "next_cursor": …}`.
+    static func page<Item>(
+        _ key: StaticString, _ items: [Item], nextCursor: String?, capacity: Int,
+        _ write: (Item, inout JSONWriter) -> Void
+    ) -> [UInt8] {
+        var out = JSONWriter(capacity: capacity)
+        out.beginObject()
+        out.key(key)
+        out.array(items, write)
         out.field("next_cursor", nextCursor)
         out.endObject()
         return out.bytes
@@ -89,18 +94,8 @@ enum ResourceJSON {
 
     /// The `KBEntryPage` schema.
     static func render(_ entries: [KnowledgeBaseEntry], nextCursor: String?) -> [UInt8] {
-        var out = JSONWriter(capacity: 64 + entries.reduce(0) { $0 + 512 + $1.content.utf8.count })
-        out.beginObject()
-        out.key("entries")
-        out.beginArray()
-        for entry in entries {
-            out.element()
-            write(entry, into: &out)
-        }
-        out.endArray()
-        out.field("next_cursor", nextCursor)
-        out.endObject()
-        return out.bytes
+        let capacity = 64 + entries.reduce(0) { $0 + 512 + $1.content.utf8.count }
+        return page("entries", entries, nextCursor: nextCursor, capacity: capacity) { write($0, into: &$1) }
     }
 }
 
