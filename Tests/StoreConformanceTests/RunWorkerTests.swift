@@ -196,4 +196,51 @@ import Testing
             #expect(try await store.runs.attempts(tenant: tenant, id: run.id).isEmpty)
         }
     }
+
+    /// Two nodes (two stores, each with its own connection pool and LISTEN connection) on one
+    /// PostgreSQL drain 1,000 runs with each executed exactly once (SKIP LOCKED claims, NOTIFY
+    /// wake-ups across nodes).
+    @Test func twoNodesOnOnePostgreSQLDrainEveryRunExactlyOnce() async throws {
+        try await withIsolatedDatabase(.postgres) { database in
+            let first = try database.openStore()
+            let second = try database.openStore()
+            try await withRunningStore(first) { first in
+                try await withRunningStore(second) { second in
+                    _ = try await first.migrate()
+                    let tenant = try await Fixtures.createTenant(in: first).id
+                    let executions = LockedValue([UUID: [String]]())
+                    let done = Latch(count: 1000)
+                    let workers = [(first, "node-a"), (second, "node-b")].map { store, id in
+                        RunWorker(
+                            store: store,
+                            handlers: [
+                                "test.count": { context in
+                                    executions.withLock {
+                                        $0[context.run.id, default: []].append(context.run.workerID ?? "?")
+                                    }
+                                    done.countDown()
+                                    return .null
+                                }
+                            ], settings: Self.settings(id, concurrency: 8), logger: testLogger())
+                    }
+                    let runs = try await first.runs.enqueue((0..<1000).map { _ in Self.new(tenant) })
+                    try await Self.running(workers[0]) {
+                        try await Self.running(workers[1]) {
+                            try await done.wait(within: .seconds(120))
+                            try await Self.until(first, within: .seconds(30)) {
+                                try await first.runs.list(
+                                    tenant: tenant, query: RunQuery(status: .succeeded, limit: 1000)
+                                )
+                                .count == 1000
+                            }
+                        }
+                    }
+                    #expect(executions.withLock { $0.count } == runs.count)
+                    #expect(executions.withLock { $0.values.allSatisfy { $0.count == 1 } })
+                    let attempts = try await first.runs.attempts(tenant: tenant, id: runs[0].id)
+                    #expect(attempts.count == 1)
+                }
+            }
+        }
+    }
 }
