@@ -12,8 +12,9 @@ import PostgresNIO
 struct PostgresRunQueue: RunQueue {
     let client: PostgresClient
     let logger: Logger
-    /// Called after a commit that may have made runs claimable: wakes this node's workers and sends one
-    /// coalesced NOTIFY for the other nodes (never inside the transaction: DESIGN §8).
+    /// Called after a commit that may have made runs claimable: wakes this node's workers. (Other
+    /// nodes find the runs by their poll; a NOTIFY after commit, with a LISTEN on a dedicated connection,
+    /// is the next step: a LISTEN on a pooled connection kept the pool from shutting down.)
     let wake: @Sendable () -> Void
 
     static let columns = """

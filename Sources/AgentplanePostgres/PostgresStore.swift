@@ -27,47 +27,19 @@ public final class PostgresStore: Store {
     public var instances: any InstanceStore { PostgresInstanceStore(client: client, logger: logger) }
     public var knowledgeBase: any KnowledgeBaseStore { PostgresKnowledgeBaseStore(client: client, logger: logger) }
     public var runs: any RunQueue {
-        PostgresRunQueue(client: client, logger: logger) { [runWakeup, notifier] in
-            runWakeup.signal()
-            notifier.request()
-        }
+        PostgresRunQueue(client: client, logger: logger) { [runWakeup] in runWakeup.signal() }
     }
     public let runWakeup = RunWakeup()
-    let notifier: PostgresRunNotifier
 
     /// Creates the store; nothing connects until `run()` is running.
     public init(configuration: PostgresConfiguration, logger: Logger) {
         self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
-        self.notifier = PostgresRunNotifier(client: client, logger: logger)
     }
 
-    /// Runs the connection pool until cancelled (leases hang unless this is running), and listens for
-    /// other nodes' run wake-ups on one connection of it.
+    /// Runs the connection pool until cancelled; leases hang unless this is running.
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.listenForRuns() }
-            await self.client.run()
-            // The pool has shut down (its connections, the listening one too, are closed): stop listening.
-            group.cancelAll()
-        }
-    }
-
-    /// Signals `runWakeup` for every `agentplane_runs` notification; reconnects after a failure (a
-    /// missed notification costs the workers' poll interval, nothing more).
-    private func listenForRuns() async {
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    try await connection.listen(on: PostgresRunNotifier.channel) { notifications in
-                        for try await _ in notifications { self.runWakeup.signal() }
-                    }
-                }
-            } catch {
-                logger.debug("run notifications interrupted; listening again", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .milliseconds(500))
-        }
+        await client.run()
     }
 
     public var schemaVersion: Int { PostgresMigrations.all.last?.version ?? 0 }

@@ -29,8 +29,8 @@ public protocol Store: Service {
     var knowledgeBase: any KnowledgeBaseStore { get }
     /// The durable job queue.
     var runs: any RunQueue { get }
-    /// Rung after commits that may have made runs claimable (on this node; on PostgreSQL also on
-    /// every other node, through LISTEN/NOTIFY).
+    /// Rung after commits on this node that may have made runs claimable (other nodes' workers find
+    /// such runs by their poll until LISTEN/NOTIFY wake-ups are built).
     var runWakeup: RunWakeup { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
