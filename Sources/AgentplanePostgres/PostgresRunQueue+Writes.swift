@@ -227,8 +227,9 @@ extension PostgresRunQueue {
         }
     }
 
-    /// Writes a run's changing fields; a run leaving `running` gives its concurrency slot back.
-    static func save(_ run: Run, releasing held: Run?, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Writes a run's changing fields (a caller's cancel or replay: neither ends a `running` run, so no
+    /// concurrency slot is given back here; a held run's ending goes through `apply`).
+    static func save(_ run: Run, on connection: PostgresConnection, logger: Logger) async throws {
         let result = run.result?.jsonText
         try await connection.query(
             """
@@ -241,14 +242,6 @@ extension PostgresRunQueue {
             WHERE id = \(run.id)
             """,
             logger: logger)
-        if let held, held.status == .running, run.status != .running, let key = held.request.concurrencyKey {
-            try await connection.query(
-                """
-                UPDATE run_concurrency SET running = GREATEST(running - 1, 0)
-                WHERE tenant_id = \(held.request.tenantID.rawValue) AND key = \(key)
-                """,
-                logger: logger)
-        }
     }
 
     static func run(_ row: PostgresRandomAccessRow) throws -> Run {

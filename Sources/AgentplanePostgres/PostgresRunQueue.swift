@@ -220,7 +220,7 @@ struct PostgresRunQueue: RunQueue {
                 for try await row in rows { found = try Self.run(row.makeRandomAccess()) }
                 guard let current = found else { throw StoreError(.notFound, "No such run.") }
                 let (next, event) = try decide(current)
-                try await Self.save(next, releasing: nil, on: connection, logger: logger)
+                try await Self.save(next, on: connection, logger: logger)
                 var record = record
                 if let event { record.events.append(Events.run(event, next, at: next.updatedAt)) }
                 try await PostgresChangeRecorder.record(record, on: connection, logger: logger)
