@@ -1,4 +1,5 @@
 import AgentplaneCore
+import Foundation
 
 /// Who asks a use case for something, and through which door: the principal plus what the audit
 /// log and events record about the request (the HTTP operation, the CLI command, the worker).
@@ -30,13 +31,19 @@ public struct Caller: Sendable {
         EventContext(correlationID: requestID, requestID: requestID, userID: principal.subject)
     }
 
-    /// The audit row and events a successful mutation commits with its change.
+    /// The audit row and events a successful mutation commits with its change, and the runs it causes.
     public func record(
         _ resource: AuditedResource, status: Int, events: [NewEvent], details: JSONValue = .object([:]),
-        at time: Timestamp
+        runs: [NewRun] = [], at time: Timestamp
     ) -> ChangeRecord {
         ChangeRecord(
-            events: events, audit: audit(resource, outcome: .success, status: status, details: details, at: time))
+            events: events, audit: audit(resource, outcome: .success, status: status, details: details, at: time),
+            runs: runs)
+    }
+
+    /// A platform worker performing `run` (its events carry the run's id as request and correlation).
+    public static func worker(_ operation: String, run id: UUID) -> Caller {
+        Caller(principal: .system, operation: operation, requestID: id.lowercasedString)
     }
 
     /// An audit row for this caller.

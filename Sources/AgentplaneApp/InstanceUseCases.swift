@@ -15,8 +15,12 @@ extension UseCases {
             command, agent: agent, tenant: tenantID, owner: caller.principal.subject,
             context: caller.eventContext, now: now)
         // The quota is read by the store in the same statement that counts the new instance.
+        // Its provisioning run commits with it.
         try await store.instances.create(
-            instance, record: caller.record(Self.resource(instance), status: 201, events: events, at: now))
+            instance,
+            record: caller.record(
+                Self.resource(instance), status: 201, events: events,
+                runs: [PlatformRuns.provision(instance, at: now)], at: now))
         return instance
     }
 
@@ -65,7 +69,9 @@ extension UseCases {
         let current = try await instance(id, tenant: named, for: caller)
         let now = clock.now()
         let change = try InstanceDecisions.transition(current, to: status, context: caller.eventContext, now: now)
-        return try await save(change, current: current, by: caller, now: now)
+        // A start (back to `pending`) is provisioned again.
+        let runs = change.state.status == .pending ? [PlatformRuns.provision(change.state, at: now)] : []
+        return try await save(change, current: current, by: caller, runs: runs, now: now)
     }
 
     /// Deletes an instance with its knowledge base.
@@ -75,18 +81,21 @@ extension UseCases {
         let events = InstanceDecisions.delete(current, context: caller.eventContext, now: now)
         try await store.instances.delete(
             tenant: current.tenantID, id: current.id,
-            record: caller.record(Self.resource(current), status: 204, events: events, at: now))
+            record: caller.record(
+                Self.resource(current), status: 204, events: events,
+                runs: [PlatformRuns.teardown(current, at: now)], at: now))
     }
 
-    private func save(_ change: Change<Instance>, current: Instance, by caller: Caller, now: Timestamp) async throws
-        -> Instance
-    {
+    func save(
+        _ change: Change<Instance>, current: Instance, by caller: Caller, runs: [NewRun] = [], now: Timestamp
+    ) async throws -> Instance {
         try await checkingVersion(of: "instance", expected: change.expectedVersion, current: current.version) {
             try await store.instances.update(
                 change.state,
                 expectedVersion: change.expectedVersion,
                 from: current.status,
-                record: caller.record(Self.resource(current), status: 200, events: change.events, at: now)
+                record: caller.record(
+                    Self.resource(current), status: 200, events: change.events, runs: runs, at: now)
             )
         }
     }

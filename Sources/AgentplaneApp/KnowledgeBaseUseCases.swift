@@ -3,8 +3,7 @@ import AgentplaneStore
 import Foundation
 
 extension UseCases {
-    /// Adds an entry within the tenant's quota, processed: created, processing and ready (or failed)
-    /// are committed together, each step with its events and audit row.
+    /// Adds an entry within the tenant's quota, `queued`: its processing run commits with it.
     public func createEntry(_ command: CreateEntry, instance id: UUID, tenant named: TenantID?, by caller: Caller)
         async throws -> KnowledgeBaseEntry
     {
@@ -12,11 +11,15 @@ extension UseCases {
         let now = clock.now()
         let (entry, events) = try KnowledgeBaseDecisions.create(
             command, in: instance, context: caller.eventContext, now: now)
-        var records = [caller.record(Self.resource(entry), status: 201, events: events, at: now)]
-        let processed = try process(entry, in: instance, by: caller, recording: &records)
         // The quota is read by the store in the same statement that counts the new entry.
-        try await store.knowledgeBase.create(processed, records: records)
-        return processed
+        try await store.knowledgeBase.create(
+            entry,
+            records: [
+                caller.record(
+                    Self.resource(entry), status: 201, events: events, runs: [PlatformRuns.process(entry, at: now)],
+                    at: now)
+            ])
+        return entry
     }
 
     /// An instance's entries, by id after `after`, optionally in one state.
@@ -47,7 +50,7 @@ extension UseCases {
         let now = clock.now()
         let change = try KnowledgeBaseDecisions.update(
             command, current: current, in: instance, context: caller.eventContext, now: now)
-        return try await save(change, current: current, in: instance, by: caller, now: now)
+        return try await save(change, current: current, by: caller, now: now)
     }
 
     /// Sends a failed entry through processing again.
@@ -57,7 +60,7 @@ extension UseCases {
         let (current, instance) = try await entry(id, instance: instanceID, tenant: named, for: caller)
         let now = clock.now()
         let change = try KnowledgeBaseDecisions.retry(current, in: instance, context: caller.eventContext, now: now)
-        return try await save(change, current: current, in: instance, by: caller, now: now)
+        return try await save(change, current: current, by: caller, now: now)
     }
 
     /// Deletes an entry and its index rows.
@@ -83,35 +86,16 @@ extension UseCases {
             tenant: instance.tenantID, instance: instance.id, query: query, limit: limit)
     }
 
-    /// Processing, inline until the job engine exists, through the same decision a worker will use:
-    /// `queued → processing → ready | failed`. Each step's record (events, audit row as
-    /// `processKnowledgeBaseEntry`) is appended to `records`; the caller commits them all at once.
-    func process(
-        _ entry: KnowledgeBaseEntry, in instance: Instance, by caller: Caller, recording records: inout [ChangeRecord]
-    ) throws -> KnowledgeBaseEntry {
-        var worker = caller
-        worker.operation = "processKnowledgeBaseEntry"
-        var current = entry
-        while current.status == .queued || current.status == .processing {
-            let now = clock.now()
-            let change = try KnowledgeBaseDecisions.process(
-                current, in: instance, context: worker.eventContext, now: now)
-            records.append(worker.record(Self.resource(current), status: 200, events: change.events, at: now))
-            current = change.state
-        }
-        return current
-    }
-
-    /// Commits a change (and, when it re-queues the entry, its processing) in one transaction.
+    /// Commits a change; one that re-queues the entry enqueues its processing run with it.
     private func save(
-        _ change: Change<KnowledgeBaseEntry>, current: KnowledgeBaseEntry, in instance: Instance, by caller: Caller,
-        now: Timestamp
+        _ change: Change<KnowledgeBaseEntry>, current: KnowledgeBaseEntry, by caller: Caller, now: Timestamp
     ) async throws -> KnowledgeBaseEntry {
-        var records = [caller.record(Self.resource(current), status: 200, events: change.events, at: now)]
-        let final = try process(change.state, in: instance, by: caller, recording: &records)
+        let requeued = change.state.status == .queued && current.status != .queued
+        let runs = requeued ? [PlatformRuns.process(change.state, at: now)] : []
+        let records = [caller.record(Self.resource(current), status: 200, events: change.events, runs: runs, at: now)]
         return try await checkingVersion(of: "entry", expected: change.expectedVersion, current: current.version) {
             try await store.knowledgeBase.update(
-                final, expectedVersion: change.expectedVersion, from: current.status, records: records)
+                change.state, expectedVersion: change.expectedVersion, from: current.status, records: records)
         }
     }
 

@@ -188,6 +188,7 @@ public enum Events {
                 "user_id": .string(instance.ownerUserID),
                 "name": .string(instance.name),
                 "status": .string(instance.status.rawValue),
+                "status_reason": instance.statusReason.map(JSONValue.string) ?? .null,
                 "version": .int(instance.version),
             ]),
             context: context

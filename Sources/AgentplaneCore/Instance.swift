@@ -22,6 +22,8 @@ public struct Instance: Sendable, Hashable, Identifiable {
     public var pipelineConfig: JSONValue
     /// Lifecycle state.
     public var status: InstanceStatus
+    /// Why it is in its state, as provisioning recorded it (what failed, or what was checked).
+    public var statusReason: String?
     /// Optimistic-concurrency version.
     public var version: Int64
     /// Created.
@@ -44,6 +46,7 @@ public struct Instance: Sendable, Hashable, Identifiable {
         config: [String: JSONValue],
         pipelineConfig: JSONValue,
         status: InstanceStatus,
+        statusReason: String? = nil,
         version: Int64,
         createdAt: Timestamp,
         updatedAt: Timestamp
@@ -58,6 +61,7 @@ public struct Instance: Sendable, Hashable, Identifiable {
         self.config = config
         self.pipelineConfig = pipelineConfig
         self.status = status
+        self.statusReason = statusReason
         self.version = version
         self.createdAt = createdAt
         self.updatedAt = updatedAt

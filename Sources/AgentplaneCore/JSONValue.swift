@@ -73,3 +73,10 @@ extension JSONValue: ExpressibleByStringLiteral {
     /// A string value from a literal.
     public init(stringLiteral value: String) { self = .string(value) }
 }
+
+extension JSONValue: ExpressibleByDictionaryLiteral {
+    /// An object value from a literal (a repeated key keeps its last value).
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+}

@@ -10,6 +10,8 @@ public enum Scope {
         ("service_accounts:read", "list service accounts and their keys (prefixes only)"),
         ("service_accounts:write", "create and delete service accounts, create and revoke their keys"),
         ("audit:read", "read the tenant's audit log"),
+        ("runs:read", "read the tenant's runs (the job engine's work and its dead letters)"),
+        ("runs:write", "cancel and replay the tenant's runs"),
         ("tenants:read", "read the caller's own tenant"),
         ("admin:*", "everything in the tenant (tenant admins); with the platform_admin role, the whole platform"),
     ]

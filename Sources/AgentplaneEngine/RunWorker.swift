@@ -34,6 +34,11 @@ public struct PermanentRunFailure: Error, CustomStringConvertible {
 /// are left; `PermanentRunFailure` sends it to `dead`).
 public typealias RunHandler = @Sendable (RunContext) async throws -> JSONValue
 
+/// What a kind does when one of its runs ends `dead` (its last error given), so that what the run
+/// was moving does not stay half-way (an instance left `provisioning`). Called by the worker that
+/// reported the last failure, or by the one that rescued the run's last lost attempt.
+public typealias DeadRunHandler = @Sendable (Run, String) async throws -> Void
+
 /// How a worker runs.
 public struct RunWorkerSettings: Sendable {
     /// This worker's id (on the run and its attempts); unique per process.
@@ -82,17 +87,19 @@ final class RunFlags: Sendable {
 public final class RunWorker: Service, Sendable {
     let store: any Store
     let handlers: [String: RunHandler]
+    let deadHandlers: [String: DeadRunHandler]
     let settings: RunWorkerSettings
     let clock: any WallClock
     let logger: Logger
 
     private struct InFlight {
+        var run: Run
         var task: Task<Void, Never>?
         var flags: RunFlags
     }
     private struct State {
         var inFlight: [UUID: InFlight] = [:]
-        var finished: [UUID: RunCompletion] = [:]
+        var finished: [UUID: (run: Run, completion: RunCompletion)] = [:]
         var handingBack: Set<UUID> = []
     }
     private let state = Mutex(State())
@@ -101,11 +108,12 @@ public final class RunWorker: Service, Sendable {
 
     /// Creates a worker for `handlers` (keyed by run kind).
     public init(
-        store: any Store, handlers: [String: RunHandler], settings: RunWorkerSettings = RunWorkerSettings(),
-        clock: any WallClock = SystemWallClock(), logger: Logger
+        store: any Store, handlers: [String: RunHandler], deadHandlers: [String: DeadRunHandler] = [:],
+        settings: RunWorkerSettings = RunWorkerSettings(), clock: any WallClock = SystemWallClock(), logger: Logger
     ) {
         self.store = store
         self.handlers = handlers
+        self.deadHandlers = deadHandlers
         self.settings = settings
         self.clock = clock
         self.logger = logger
@@ -161,7 +169,7 @@ public final class RunWorker: Service, Sendable {
         let flags = RunFlags()
         let context = RunContext(run: run, flags: flags)
         // In flight before the handler starts, so that even an instant finish is recorded.
-        state.withLock { $0.inFlight[run.id] = InFlight(task: nil, flags: flags) }
+        state.withLock { $0.inFlight[run.id] = InFlight(run: run, task: nil, flags: flags) }
         let task = Task {
             let completion: RunCompletion
             do {
@@ -183,21 +191,28 @@ public final class RunWorker: Service, Sendable {
 
     private func finish(_ id: UUID, _ completion: RunCompletion) {
         state.withLock { state in
-            guard state.inFlight.removeValue(forKey: id) != nil else { return }
-            state.finished[id] = state.handingBack.contains(id) ? .handBack : completion
+            guard let running = state.inFlight.removeValue(forKey: id) else { return }
+            state.finished[id] = (running.run, state.handingBack.contains(id) ? .handBack : completion)
         }
         slotFreed.signal()
     }
 
     /// Reports every finished run in one batch.
     private func flushCompletions() async {
-        let batch = state.withLock { state -> [UUID: RunCompletion] in
+        let batch = state.withLock { state -> [UUID: (run: Run, completion: RunCompletion)] in
             defer { state.finished = [:] }
             return state.finished
         }
         guard !batch.isEmpty else { return }
         do {
-            _ = try await store.runs.complete(worker: settings.workerID, batch, now: clock.now())
+            let applied = try await store.runs.complete(
+                worker: settings.workerID, batch.mapValues(\.completion), now: clock.now())
+            for id in applied {
+                guard let (run, completion) = batch[id], case .failed(let error, let retryable) = completion,
+                    !retryable || !run.hasAttemptsLeft
+                else { continue }
+                await whenDead(run, error)
+            }
         } catch {
             // Not reported: the leases run out and the runs are rescued (at least once, never lost).
             logger.warning(
@@ -241,11 +256,28 @@ public final class RunWorker: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let rescued = try await store.runs.rescueExpired(now: clock.now())
-                if rescued > 0 { logger.info("rescued runs whose worker stopped", metadata: ["count": "\(rescued)"]) }
+                if !rescued.isEmpty {
+                    logger.info("rescued runs whose worker stopped", metadata: ["count": "\(rescued.count)"])
+                }
+                for run in rescued where run.status == .dead {
+                    await whenDead(run, run.lastError ?? "its worker stopped")
+                }
             } catch {
                 logger.warning("rescuing expired runs failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: settings.rescueInterval)
+        }
+    }
+
+    /// Runs the kind's dead handler; a failure is logged (the run stays `dead`, replayable).
+    private func whenDead(_ run: Run, _ error: String) async {
+        guard let handler = deadHandlers[run.request.kind] else { return }
+        do {
+            try await handler(run, error)
+        } catch {
+            logger.error(
+                "the dead-run handler failed",
+                metadata: ["run": "\(run.id.lowercasedString)", "kind": "\(run.request.kind)", "error": "\(error)"])
         }
     }
 
@@ -262,7 +294,12 @@ public final class RunWorker: Service, Sendable {
             return state.inFlight
         }
         for (_, running) in rest { running.task?.cancel() }
-        for (_, running) in rest { await running.task?.value }
+        // Handlers that ignore cancellation are not waited for beyond a moment: their runs stay
+        // held until the lease expires, and are rescued then (never lost).
+        let handBackDeadline = ContinuousClock.now + .seconds(2)
+        while inFlightCount > 0, ContinuousClock.now < handBackDeadline {
+            await slotFreed.wait(timeout: .milliseconds(50))
+        }
         await flushCompletions()
     }
 

@@ -13,7 +13,7 @@ struct PostgresInstanceStore: InstanceStore {
     static let columns = """
         id, tenant_id, agent_id, owner_user_id, project_id, name, user_config::text AS user_config,
         config::text AS config, pipeline_config::text AS pipeline_config, status, version,
-        ap_micros(created_at) AS created_at, ap_micros(updated_at) AS updated_at
+        ap_micros(created_at) AS created_at, ap_micros(updated_at) AS updated_at, status_reason
         """
 
     func create(_ instance: Instance, record: ChangeRecord) async throws {
@@ -23,11 +23,12 @@ struct PostgresInstanceStore: InstanceStore {
                 try await connection.query(
                     """
                     INSERT INTO instances (id, tenant_id, agent_id, owner_user_id, project_id, name, user_config, config,
-                        pipeline_config, status, version, created_at, updated_at)
+                        pipeline_config, status, version, created_at, updated_at, status_reason)
                     VALUES (\(instance.id), \(instance.tenantID.rawValue), \(instance.agentID), \(instance.ownerUserID),
                         \(instance.projectID), \(instance.name), \(userConfig)::jsonb, \(config)::jsonb,
                         \(pipeline)::jsonb, \(instance.status.rawValue), \(instance.version),
-                        ap_ts(\(instance.createdAt.microsecondsSinceEpoch)), ap_ts(\(instance.updatedAt.microsecondsSinceEpoch)))
+                        ap_ts(\(instance.createdAt.microsecondsSinceEpoch)), ap_ts(\(instance.updatedAt.microsecondsSinceEpoch)),
+                        \(instance.statusReason))
                     """,
                     logger: logger
                 )
@@ -113,7 +114,7 @@ struct PostgresInstanceStore: InstanceStore {
                     UPDATE instances SET name = \(next.name), project_id = \(next.projectID),
                         user_config = \(userConfig)::jsonb, config = \(config)::jsonb, pipeline_config = \(pipeline)::jsonb,
                         status = \(next.status.rawValue), version = \(next.version),
-                        updated_at = ap_ts(\(next.updatedAt.microsecondsSinceEpoch))
+                        updated_at = ap_ts(\(next.updatedAt.microsecondsSinceEpoch)), status_reason = \(next.statusReason)
                     WHERE tenant_id = \(next.tenantID.rawValue) AND id = \(next.id) AND version = \(expectedVersion)
                         AND status = \(from.rawValue)
                     RETURNING id
@@ -189,6 +190,7 @@ struct PostgresInstanceStore: InstanceStore {
             config: config,
             pipelineConfig: pipeline,
             status: status,
+            statusReason: try row["status_reason"].decode(String?.self),
             version: try row["version"].decode(Int64.self),
             createdAt: Timestamp(microsecondsSinceEpoch: try row["created_at"].decode(Int64.self)),
             updatedAt: Timestamp(microsecondsSinceEpoch: try row["updated_at"].decode(Int64.self))

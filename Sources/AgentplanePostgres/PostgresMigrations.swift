@@ -426,5 +426,10 @@ enum PostgresMigrations {
             ]
         ),
         runsMigration,
+        Migration(
+            version: 11,
+            name: "instances_status_reason",
+            statements: ["ALTER TABLE instances ADD COLUMN status_reason text"]
+        ),
     ]
 }

@@ -170,7 +170,7 @@ struct PostgresRunQueue: RunQueue {
         return applied
     }
 
-    func rescueExpired(now: Timestamp) async throws -> Int {
+    func rescueExpired(now: Timestamp) async throws -> [Run] {
         let rescued = try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
                 let rows = try await connection.query(
@@ -189,11 +189,35 @@ struct PostgresRunQueue: RunQueue {
                         error: "lease expired (worker \(current.workerID ?? "?") stopped heartbeating)", event: event)
                 }
                 try await Self.apply(changes, now: now, on: connection, logger: logger)
-                return expired.count
+                return changes.map(\.next)
             }
         }
-        if rescued > 0 { wake() }
+        if !rescued.isEmpty { wake() }
         return rescued
+    }
+
+    func purge(_ retention: RunRetention, now: Timestamp, limit: Int) async throws -> Int {
+        let (ended, dead) = retention.cutoffs(now: now)
+        return try await PostgresErrors.translating {
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    WITH doomed AS (
+                        SELECT id FROM runs
+                        WHERE (status IN ('succeeded', 'cancelled') AND finished_at < ap_ts(\(ended.microsecondsSinceEpoch)))
+                           OR (status = 'dead' AND finished_at < ap_ts(\(dead.microsecondsSinceEpoch)))
+                        LIMIT \(limit)
+                    ), attempts AS (
+                        DELETE FROM run_attempts WHERE run_id IN (SELECT id FROM doomed)
+                    )
+                    DELETE FROM runs WHERE id IN (SELECT id FROM doomed) RETURNING id
+                    """,
+                    logger: logger)
+                var count = 0
+                for try await _ in rows { count += 1 }
+                return count
+            }
+        }
     }
 
     func cancel(tenant: TenantID, id: UUID, now: Timestamp, record: ChangeRecord) async throws -> Run {

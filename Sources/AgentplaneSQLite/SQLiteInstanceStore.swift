@@ -14,8 +14,8 @@ struct SQLiteInstanceStore: InstanceStore {
                 try db.cachedStatement(
                     sql: """
                         INSERT INTO instances (id, tenant_id, agent_id, owner_user_id, project_id, name, user_config,
-                            config, pipeline_config, status, version, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            config, pipeline_config, status, version, created_at, updated_at, status_reason)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """
                 ).execute(
                     arguments: [
@@ -25,7 +25,7 @@ struct SQLiteInstanceStore: InstanceStore {
                         JSONValue.object(instance.config).jsonText,
                         instance.pipelineConfig.jsonText, instance.status.rawValue,
                         instance.version, instance.createdAt.microsecondsSinceEpoch,
-                        instance.updatedAt.microsecondsSinceEpoch,
+                        instance.updatedAt.microsecondsSinceEpoch, instance.statusReason,
                     ]
                 )
                 try db.cachedStatement(
@@ -99,7 +99,7 @@ struct SQLiteInstanceStore: InstanceStore {
                 try db.cachedStatement(
                     sql: """
                         UPDATE instances SET name = ?, project_id = ?, user_config = ?, config = ?, pipeline_config = ?,
-                            status = ?, version = ?, updated_at = ?
+                            status = ?, version = ?, updated_at = ?, status_reason = ?
                         WHERE tenant_id = ? AND id = ? AND version = ? AND status = ?
                         """
                 ).execute(
@@ -107,8 +107,8 @@ struct SQLiteInstanceStore: InstanceStore {
                         next.name, next.projectID, JSONValue.object(next.userConfig).jsonText,
                         JSONValue.object(next.config).jsonText,
                         next.pipelineConfig.jsonText, next.status.rawValue, next.version,
-                        next.updatedAt.microsecondsSinceEpoch, next.tenantID.description, next.id.lowercasedString,
-                        expectedVersion, from.rawValue,
+                        next.updatedAt.microsecondsSinceEpoch, next.statusReason, next.tenantID.description,
+                        next.id.lowercasedString, expectedVersion, from.rawValue,
                     ]
                 )
                 guard db.changesCount == 1 else {
@@ -154,7 +154,7 @@ struct SQLiteInstanceStore: InstanceStore {
     /// column and row).
     static let columns = """
         id, tenant_id, agent_id, owner_user_id, project_id, name, user_config, config, pipeline_config, status, \
-        version, created_at, updated_at
+        version, created_at, updated_at, status_reason
         """
 
     static func instance(_ row: Row) throws -> Instance {
@@ -175,6 +175,7 @@ struct SQLiteInstanceStore: InstanceStore {
             config: config,
             pipelineConfig: pipeline,
             status: status,
+            statusReason: row[13],
             version: row[10],
             createdAt: Timestamp(microsecondsSinceEpoch: row[11]),
             updatedAt: Timestamp(microsecondsSinceEpoch: row[12])

@@ -388,5 +388,10 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 11,
+            name: "instances_status_reason",
+            statements: ["ALTER TABLE instances ADD COLUMN status_reason TEXT"]
+        ),
     ]
 }

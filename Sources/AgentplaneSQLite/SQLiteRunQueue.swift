@@ -227,7 +227,7 @@ struct SQLiteRunQueue: RunQueue {
         }
     }
 
-    func rescueExpired(now: Timestamp) async throws -> Int {
+    func rescueExpired(now: Timestamp) async throws -> [Run] {
         return try await SQLiteErrors.translating {
             try await pool.write { db in
                 let expired = try Row.fetchAll(
@@ -238,8 +238,10 @@ struct SQLiteRunQueue: RunQueue {
                             """),
                     arguments: [now.microsecondsSinceEpoch]
                 ).map(Self.run)
+                var rescued: [Run] = []
                 for current in expired {
                     let (next, event) = RunDecisions.rescue(current, now: now)
+                    rescued.append(next)
                     try Self.save(next, in: db)
                     try Self.endAttempt(
                         of: next, number: current.attempt, outcome: current.cancelRequested ? .cancelled : .lost,
@@ -248,7 +250,29 @@ struct SQLiteRunQueue: RunQueue {
                     _ = try SQLiteEventLog.append(
                         [Events.run(event, next, at: now)], tenant: next.request.tenantID, in: db)
                 }
-                return expired.count
+                return rescued
+            }
+        }
+    }
+
+    func purge(_ retention: RunRetention, now: Timestamp, limit: Int) async throws -> Int {
+        let (ended, dead) = retention.cutoffs(now: now)
+        return try await SQLiteErrors.translating {
+            try await pool.write { db in
+                let ids = try String.fetchAll(
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT id FROM runs INDEXED BY runs_finished
+                            WHERE (status IN ('succeeded', 'cancelled') AND finished_at IS NOT NULL AND finished_at < ?)
+                               OR (status = 'dead' AND finished_at IS NOT NULL AND finished_at < ?)
+                            LIMIT ?
+                            """),
+                    arguments: [ended.microsecondsSinceEpoch, dead.microsecondsSinceEpoch, limit])
+                for id in ids {
+                    try db.cachedStatement(sql: "DELETE FROM run_attempts WHERE run_id = ?").execute(arguments: [id])
+                    try db.cachedStatement(sql: "DELETE FROM runs WHERE id = ?").execute(arguments: [id])
+                }
+                return ids.count
             }
         }
     }

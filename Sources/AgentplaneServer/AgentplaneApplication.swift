@@ -6,6 +6,7 @@ import AgentplaneStore
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// The composition root: wires store, engine services and the HTTP server into one application.
 public enum AgentplaneApplication {
@@ -51,10 +52,8 @@ public enum AgentplaneApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "agentplane"
             ),
-            services: [
-                store, DatabaseMonitor(store: store, logger: logger),
-                IdempotencyKeySweeper(store: store, logger: logger, clock: clock),
-            ],
+            services: [store, DatabaseMonitor(store: store, logger: logger)]
+                + engineServices(configuration.engine, store: store, useCases: useCases, clock: clock, logger: logger),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice(
@@ -73,6 +72,24 @@ public enum AgentplaneApplication {
             try await configureTokens(tokens, store: store, configuration: configuration)
         }
         return app
+    }
+
+    /// The worker running the platform's run kinds and the maintenance ticker, unless the node runs
+    /// no worker.
+    static func engineServices(
+        _ settings: EngineSettings, store: any Store, useCases: UseCases, clock: any WallClock, logger: Logger
+    ) -> [any Service] {
+        guard settings.runsWorker else { return [] }
+        let work = PlatformWork(
+            useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts),
+            retention: settings.retention, logger: logger)
+        let worker = RunWorker(
+            store: store, handlers: work.handlers, deadHandlers: work.deadHandlers,
+            settings: RunWorkerSettings(concurrency: settings.workerConcurrency, lease: settings.lease), clock: clock,
+            logger: logger)
+        return [
+            worker, MaintenanceTicker(store: store, period: settings.maintenancePeriod, clock: clock, logger: logger),
+        ]
     }
 
     /// Loads the token signing secret (configured, or generated once and shared through the database)

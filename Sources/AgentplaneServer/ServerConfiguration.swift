@@ -1,5 +1,6 @@
 import AgentplaneCore
 import AgentplanePostgres
+import AgentplaneStore
 import Foundation
 import Logging
 
@@ -29,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var bootstrapKey: APIKeyToken?
     /// How long graceful shutdown may take before the process exits anyway.
     public var shutdownTimeout: Duration
+    /// The job engine on this node.
+    public var engine = EngineSettings()
 
     /// The defaults: 127.0.0.1:8080, `./.agentplane/agentplane.sqlite`, info logs, 1 MiB bodies.
     public static let defaultPort = 8080
@@ -147,5 +150,33 @@ public struct OIDCConfiguration: Sendable {
         self.jwksPath = jwksPath
         self.issuer = issuer
         self.audience = audience
+    }
+}
+
+/// How a node takes part in the job engine.
+public struct EngineSettings: Sendable {
+    /// Whether this node serves the API (`agentplane worker` does not: health and metrics only).
+    public var servesAPI = true
+    /// Whether this node runs a worker (`serve --no-worker` does not).
+    public var runsWorker = true
+    /// Runs in flight at most on this node.
+    public var workerConcurrency = 8
+    /// How long a claim holds without a heartbeat.
+    public var lease: Duration = .seconds(30)
+    /// Hosts tenants' configurations may point the platform at although they are not public.
+    public var allowedOutboundHosts: [String] = []
+    /// How long ended runs are kept.
+    public var retention = RunRetention()
+    /// How often maintenance (idempotency keys, run retention) runs.
+    public var maintenancePeriod: Duration = .seconds(300)
+
+    /// The defaults: API and worker, 8 runs at once.
+    public init() {}
+
+    /// The API without a worker (`serve --no-worker`): work is queued, nothing runs it here.
+    public static var noWorker: EngineSettings {
+        var settings = EngineSettings()
+        settings.runsWorker = false
+        return settings
     }
 }

@@ -76,8 +76,12 @@ public protocol RunQueue: Sendable {
     /// Applies the completions of runs `worker` still holds, in one transaction; answers the ids applied.
     func complete(worker: String, _ completions: [UUID: RunCompletion], now: Timestamp) async throws -> Set<UUID>
     /// Rescues runs whose lease has expired: the attempt is recorded `lost`, and the run is claimable
-    /// again (or `dead` when it has no attempts left). Answers how many.
-    func rescueExpired(now: Timestamp) async throws -> Int
+    /// again (or `dead` when it has no attempts left). Answers the rescued runs as they are now.
+    func rescueExpired(now: Timestamp) async throws -> [Run]
+    /// Deletes, with their attempts, up to `limit` ended runs older than the policy keeps them
+    /// (succeeded and cancelled ones after `endedSeconds`, dead ones after `deadSeconds`, from their
+    /// end). Answers how many went.
+    func purge(_ retention: RunRetention, now: Timestamp, limit: Int) async throws -> Int
     /// Cancels a run: a queued or failed one at once; a running one is flagged, and ends `cancelled`
     /// when its worker sees it (or rescued as cancelled). Throws `notFound`, or the 409 for a run that
     /// has ended.
@@ -111,5 +115,27 @@ public struct RunDepth: Sendable, Hashable {
         self.status = status
         self.count = count
         self.oldestRunAt = oldestRunAt
+    }
+}
+
+/// How long ended runs are kept (DESIGN §5; seed 002 keeps dead letters 30 days).
+public struct RunRetention: Sendable, Hashable {
+    /// Succeeded and cancelled runs, from their end (default 7 days).
+    public var endedSeconds: Int64
+    /// Dead runs, from their end (default 30 days).
+    public var deadSeconds: Int64
+
+    /// Creates a policy.
+    public init(endedSeconds: Int64 = 7 * 86_400, deadSeconds: Int64 = 30 * 86_400) {
+        self.endedSeconds = endedSeconds
+        self.deadSeconds = deadSeconds
+    }
+
+    /// The instants before which ended runs (first) and dead runs (second) go.
+    public func cutoffs(now: Timestamp) -> (ended: Timestamp, dead: Timestamp) {
+        (
+            Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - endedSeconds * 1_000_000),
+            Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - deadSeconds * 1_000_000)
+        )
     }
 }

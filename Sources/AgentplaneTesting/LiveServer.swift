@@ -10,13 +10,16 @@ import NIOCore
 /// The platform-admin key every live test server is bootstrapped with.
 public let testAdminKey = "ap_testadmn_" + String(repeating: "K3y", count: 14)
 
-/// Runs `body` against a real server on a loopback port, backed by an isolated database.
+/// Runs `body` against a real server on a loopback port, backed by an isolated database. The server
+/// runs no worker unless `engine` asks for one (queued work then stays queued, for tests of the API's
+/// own answers).
 public func withLiveServer<T: Sendable>(
     _ backend: TestBackend,
     maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
     requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential,
     oidc: OIDCConfiguration? = nil,
     clock: any WallClock = SystemWallClock(),
+    engine: EngineSettings = .noWorker,
     prepare: (any Store) async throws -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, IsolatedDatabase) async throws -> T
 ) async throws -> T {
@@ -26,13 +29,15 @@ public func withLiveServer<T: Sendable>(
             _ = try await store.migrate()
             try await prepare(store)
         }
+        var configuration = try database.serverConfiguration(
+            maximumBodyBytes: maximumBodyBytes,
+            bootstrapKey: testAdminKey,
+            requestsPerMinutePerCredential: requestsPerMinutePerCredential,
+            oidc: oidc
+        )
+        configuration.engine = engine
         let app = try AgentplaneApplication.build(
-            configuration: try database.serverConfiguration(
-                maximumBodyBytes: maximumBodyBytes,
-                bootstrapKey: testAdminKey,
-                requestsPerMinutePerCredential: requestsPerMinutePerCredential,
-                oidc: oidc
-            ),
+            configuration: configuration,
             logger: testLogger(),
             clock: clock,
             announce: { _ in }
@@ -55,6 +60,30 @@ extension TestClientProtocol {
         if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
     }
+}
+
+extension TestClientProtocol {
+    /// GETs `uri` until `done` holds for its JSON body (the state a worker moves it to), and answers
+    /// that body; fails after `timeout` (a lost step fails the test, it never hangs it).
+    public func awaitJSON(
+        _ uri: String, key: String? = testAdminKey, timeout: Duration = .seconds(20),
+        until done: (JSONValue) -> Bool
+    ) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + timeout
+        var last: JSONValue = .null
+        while ContinuousClock.now < deadline {
+            last = try await request(.get, uri, key: key).json()
+            if done(last) { return last }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw AwaitTimeout(description: "\(uri) did not reach the awaited state within \(timeout); last: \(last)")
+    }
+}
+
+/// A state a test awaited did not come in time.
+public struct AwaitTimeout: Error, CustomStringConvertible {
+    /// What was awaited, and the last state seen.
+    public var description: String
 }
 
 extension TestResponse {

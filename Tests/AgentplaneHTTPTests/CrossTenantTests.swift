@@ -41,9 +41,12 @@ import Testing
                 json: #"{"content":"B's confidential refund policy"}"#
             )
             let bEntry = try #require(try entry.json()["id"]?.stringValue)
+            // B's instance's provisioning run (queued: this server runs no worker).
+            let runs = try await client.request(.get, "/api/v1/runs?instance_id=\(bInstance)", key: b.adminKey).json()
+            let bRun = try #require(runs["runs"]?.arrayValue?.first?["id"]?.stringValue)
             // The ids of B's resources, by path parameter name.
             let bResources = [
-                "instance_id": bInstance, "entry_id": bEntry,
+                "instance_id": bInstance, "entry_id": bEntry, "run_id": bRun,
                 "tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID, "agent_id": hiddenAgent,
             ]
             let document = try await client.request(.get, "/openapi.json", key: nil).json()
@@ -83,7 +86,7 @@ import Testing
                     }
                     for secret in [
                         b.id, b.adminAccountID, b.adminKeyID, "secret.b", bInstance, "B's instance", bEntry,
-                        "confidential",
+                        "confidential", bRun,
                     ] {
                         #expect(!body.contains(secret), "\(id) leaks \(secret)")
                     }

@@ -4,7 +4,7 @@ import AgentplaneTesting
 import HTTPTypes
 import Testing
 
-@Suite struct HealthTests {
+@Suite(.timeLimit(.minutes(3))) struct HealthTests {
     @Test(arguments: TestBackend.allCases)
     func livenessRoutesAnswerOK(backend: TestBackend) async throws {
         try await withLiveServer(backend) { client, _ in

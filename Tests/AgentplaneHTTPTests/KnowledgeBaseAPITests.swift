@@ -1,4 +1,5 @@
 import AgentplaneCore
+import AgentplaneServer
 import AgentplaneTesting
 import Foundation
 import HTTPTypes
@@ -8,7 +9,7 @@ import Testing
 @Suite struct KnowledgeBaseAPITests {
     @Test(arguments: TestBackend.allCases)
     func entriesAreProcessedIndexedAndSearchable(backend: TestBackend) async throws {
-        try await withLiveServer(backend) { client, _ in
+        try await withLiveServer(backend, engine: EngineSettings()) { client, _ in
             let agent = try await InstancesAPITests.agent(client)
             let acme = try await TenantFixture.make(client, slug: "acme")
             let instance = try await client.request(
@@ -19,6 +20,13 @@ import Testing
             )
             let id = try #require(try instance.json()["id"]?.stringValue)
             let base = "/api/v1/instances/\(id)/knowledge-base"
+            /// The entry once its processing run has settled it.
+            func settled(_ id: String) async throws -> JSONValue {
+                try await client.awaitJSON("\(base)/entries/\(id)", key: acme.adminKey) {
+                    $0["status"] == "ready" || $0["status"] == "failed"
+                }
+            }
+            // Each entry answers `queued` at once; a run processes it.
             func add(_ content: String, extra: String = "") async throws -> JSONValue {
                 let response = try await client.request(
                     .post,
@@ -27,7 +35,8 @@ import Testing
                     json: #"{"content":"\#(content)","lang_hint":"en"\#(extra)}"#
                 )
                 #expect(response.status == .created, "\(response.text)")
-                return try response.json()
+                #expect(try response.json()["status"] == "queued")
+                return try await settled(try #require(try response.json()["id"]?.stringValue))
             }
             let refunds = try await add(
                 "Refunds are issued within 14 days. Refunds need the order number.",
@@ -57,7 +66,8 @@ import Testing
             // Retry: failed → queued → processed again (still no words: failed again); a ready entry cannot retry.
             let failedID = try #require(failed["id"]?.stringValue)
             let retried = try await client.request(.post, "\(base)/entries/\(failedID)/retry", key: acme.adminKey)
-            #expect(try retried.json()["status"] == "failed")
+            #expect(try retried.json()["status"] == "queued")
+            #expect(try await settled(failedID)["status"] == "failed")
             let refundsID = try #require(refunds["id"]?.stringValue)
             let illegal = try await client.request(.post, "\(base)/entries/\(refundsID)/retry", key: acme.adminKey)
             #expect(illegal.status == .conflict)
@@ -70,7 +80,8 @@ import Testing
                 key: acme.adminKey,
                 json: #"{"content":"Gift cards never expire."}"#
             )
-            #expect(try fixed.json()["status"] == "ready")
+            #expect(try fixed.json()["status"] == "queued")
+            #expect(try await settled(failedID)["status"] == "ready")
             let gift = try await client.request(.get, "\(base)/search?q=gift", key: acme.adminKey).json()
             #expect(gift["results"]?.arrayValue?.count == 1)
 
@@ -84,6 +95,12 @@ import Testing
             let statuses = history["events"]?.arrayValue?.filter { $0["type"] == "knowledge_base.entry.status_changed" }
                 .compactMap { $0["data"]?["to"]?.stringValue }
             #expect(statuses == ["processing", "ready"])
+            // The run that processed it names the entry and its outcome.
+            let runs = try await client.request(
+                .get, "/api/v1/runs?kind=kb.process&instance_id=\(id)&status=succeeded&limit=100", key: acme.adminKey
+            ).json()
+            let processed = runs["runs"]?.arrayValue?.first { $0["arguments"]?["entry_id"] == .string(refundsID) }
+            #expect(processed?["result"]?["status"] == "ready")
 
             #expect(
                 try await client.request(.delete, "\(base)/entries/\(refundsID)", key: acme.adminKey).status

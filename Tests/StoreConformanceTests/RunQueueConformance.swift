@@ -191,8 +191,8 @@ import Testing
             #expect(
                 try await store.runs.heartbeat(worker: "dying", ids: [run.id], leaseUntil: Self.at(10), now: Self.at(4))
                     == [run.id: false])
-            #expect(try await store.runs.rescueExpired(now: Self.at(9)) == 0)
-            #expect(try await store.runs.rescueExpired(now: Self.at(11)) == 1)
+            #expect(try await store.runs.rescueExpired(now: Self.at(9)).isEmpty)
+            #expect(try await store.runs.rescueExpired(now: Self.at(11)).count == 1)
             let rescued = try #require(try await store.runs.find(tenant: tenant, id: run.id))
             #expect(rescued.status == .failed && rescued.request.runAt == Self.at(11) && rescued.workerID == nil)
             #expect(try await store.runs.attempts(tenant: tenant, id: run.id).map(\.outcome) == [.lost])

@@ -139,6 +139,7 @@ public enum InstanceDecisions {
     ) throws(AgentplaneError) -> Change<Instance> {
         var next = current
         next.status = try current.status.transition(to: status)
+        if next.status == .pending { next.statusReason = nil }
         return change(next, current: current, expectedVersion: nil, context: context, now: now)
     }
 

@@ -148,6 +148,17 @@ public enum KnowledgeBaseDecisions {
         return change(next, current: current, in: instance, expectedVersion: nil, context, now)
     }
 
+    /// `processing → failed` with `reason`: the entry's processing run ended `dead` (its workers kept
+    /// stopping or failing), so the entry does not stay `processing`.
+    public static func abandon(
+        _ current: KnowledgeBaseEntry, reason: String, in instance: Instance, context: EventContext, now: Timestamp
+    ) throws(AgentplaneError) -> Change<KnowledgeBaseEntry> {
+        var next = current
+        next.status = try current.status.transition(to: .failed)
+        next.failureReason = reason
+        return change(next, current: current, in: instance, expectedVersion: nil, context, now)
+    }
+
     /// `knowledge_base.entry.deleted`.
     public static func delete(_ entry: KnowledgeBaseEntry, in instance: Instance, context: EventContext, now: Timestamp)
         -> [NewEvent]

@@ -161,6 +161,7 @@ extension Components.Schemas.Instance {
             userConfig: APIHandler.object(instance.userConfig),
             pipelineConfig: instance.pipelineConfig.container,
             status: .init(rawValue: instance.status.rawValue)!,
+            statusReason: instance.statusReason,
             isActive: instance.isActive,
             version: instance.version,
             createdAt: instance.createdAt.date,

@@ -30,6 +30,7 @@ enum ResourceJSON {
         out.field("pipeline_config", instance.pipelineConfig)
         out.field("project_id", instance.projectID)
         out.field("status", instance.status.rawValue)
+        out.field("status_reason", instance.statusReason)
         out.field("template_id", instance.agentID.lowercasedString)
         out.field("tenant_id", instance.tenantID.description)
         out.field("updated_at", instance.updatedAt.rfc3339)

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A real HTTP server on a loopback port standing in for something outside the platform (a tenant's
+/// agent service): it answers every request with the status `respond` picks and counts the requests.
+public final class FakeHTTPServer: Sendable {
+    private let count = Mutex(0)
+
+    /// Requests received so far.
+    public var requests: Int { count.withLock { $0 } }
+
+    private init() {}
+
+    /// Runs a server answering `respond(n)` to its n-th request (1-based) while `body` runs with its port.
+    public static func run<T: Sendable>(
+        respond: @escaping @Sendable (Int) -> HTTPResponse.Status = { _ in .ok },
+        _ body: @Sendable (FakeHTTPServer, Int) async throws -> T
+    ) async throws -> T {
+        let server = FakeHTTPServer()
+        let router = Router()
+        let answer: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
+            let n = server.count.withLock { count in
+                count += 1
+                return count
+            }
+            return Response(status: respond(n), body: .init(byteBuffer: .init(string: "fake")))
+        }
+        router.get("/", use: answer)
+        router.get("**", use: answer)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "fake-http")
+        logger.logLevel = .warning
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [.init(service: app)], logger: logger))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            await group.triggerGracefulShutdown()
+            try await task.value
+            throw CancellationError()
+        }
+        do {
+            let result = try await body(server, port)
+            await group.triggerGracefulShutdown()
+            try await task.value
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw error
+        }
+    }
+}
