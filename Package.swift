@@ -136,6 +136,7 @@ let package = Package(
             name: "agentplane",
             dependencies: [
                 "AgentplaneServer",
+                "AgentplaneStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

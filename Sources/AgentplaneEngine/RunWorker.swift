@@ -2,6 +2,7 @@ import AgentplaneCore
 import AgentplaneStore
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -96,10 +97,16 @@ public final class RunWorker: Service, Sendable {
         var run: Run
         var task: Task<Void, Never>?
         var flags: RunFlags
+        var started = ContinuousClock.now
+    }
+    private struct Finished {
+        var run: Run
+        var completion: RunCompletion
+        var took: Duration
     }
     private struct State {
         var inFlight: [UUID: InFlight] = [:]
-        var finished: [UUID: (run: Run, completion: RunCompletion)] = [:]
+        var finished: [UUID: Finished] = [:]
         var handingBack: Set<UUID> = []
     }
     private let state = Mutex(State())
@@ -124,6 +131,7 @@ public final class RunWorker: Service, Sendable {
 
     public func run() async throws {
         guard !handlers.isEmpty else { return }
+        RunMetrics.prepare(kinds: handlers.keys)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.heartbeats() }
             group.addTask { await self.rescues() }
@@ -151,7 +159,10 @@ public final class RunWorker: Service, Sendable {
                     logger.warning("claiming runs failed", metadata: ["error": "\(error)"])
                 }
             }
-            for run in claimed { start(run) }
+            for run in claimed {
+                RunMetrics.started(run.request.kind).increment()
+                start(run)
+            }
             if claimed.isEmpty || claimed.count == free {
                 // Idle, or full: wait for new work or a free slot (whichever comes), at most the poll.
                 await withTaskGroup(of: Void.self) { group in
@@ -192,14 +203,16 @@ public final class RunWorker: Service, Sendable {
     private func finish(_ id: UUID, _ completion: RunCompletion) {
         state.withLock { state in
             guard let running = state.inFlight.removeValue(forKey: id) else { return }
-            state.finished[id] = (running.run, state.handingBack.contains(id) ? .handBack : completion)
+            state.finished[id] = Finished(
+                run: running.run, completion: state.handingBack.contains(id) ? .handBack : completion,
+                took: ContinuousClock.now - running.started)
         }
         slotFreed.signal()
     }
 
     /// Reports every finished run in one batch.
     private func flushCompletions() async {
-        let batch = state.withLock { state -> [UUID: (run: Run, completion: RunCompletion)] in
+        let batch = state.withLock { state -> [UUID: Finished] in
             defer { state.finished = [:] }
             return state.finished
         }
@@ -208,10 +221,15 @@ public final class RunWorker: Service, Sendable {
             let applied = try await store.runs.complete(
                 worker: settings.workerID, batch.mapValues(\.completion), now: clock.now())
             for id in applied {
-                guard let (run, completion) = batch[id], case .failed(let error, let retryable) = completion,
-                    !retryable || !run.hasAttemptsLeft
+                guard let finished = batch[id],
+                    let outcome = RunMetrics.outcome(of: finished.completion, for: finished.run)
                 else { continue }
-                await whenDead(run, error)
+                let kind = finished.run.request.kind
+                RunMetrics.finished(kind, outcome).increment()
+                RunMetrics.duration(kind, outcome).recordNanoseconds(Self.nanoseconds(finished.took))
+                if outcome == "dead", case .failed(let error, _) = finished.completion {
+                    await whenDead(finished.run, error)
+                }
             }
         } catch {
             // Not reported: the leases run out and the runs are rescued (at least once, never lost).
@@ -259,7 +277,10 @@ public final class RunWorker: Service, Sendable {
                 if !rescued.isEmpty {
                     logger.info("rescued runs whose worker stopped", metadata: ["count": "\(rescued.count)"])
                 }
-                for run in rescued where run.status == .dead {
+                for run in rescued {
+                    RunMetrics.finished(run.request.kind, "lost").increment()
+                    guard run.status == .dead else { continue }
+                    RunMetrics.finished(run.request.kind, "dead").increment()
                     await whenDead(run, run.lastError ?? "its worker stopped")
                 }
             } catch {
@@ -301,6 +322,11 @@ public final class RunWorker: Service, Sendable {
             await slotFreed.wait(timeout: .milliseconds(50))
         }
         await flushCompletions()
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     static func micros(_ duration: Duration) -> Int64 {

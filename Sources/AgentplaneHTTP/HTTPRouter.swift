@@ -12,11 +12,14 @@ package struct HTTPSettings: Sendable {
     package var maximumBodyBytes: Int
     /// Requests per minute per credential (0: no per-credential limit).
     package var requestsPerMinutePerCredential: Int
+    /// Whether the API is served (false on a worker-only node: probes, version and metrics only).
+    package var servesAPI: Bool
 
     /// Creates settings.
-    package init(maximumBodyBytes: Int, requestsPerMinutePerCredential: Int) {
+    package init(maximumBodyBytes: Int, requestsPerMinutePerCredential: Int, servesAPI: Bool = true) {
         self.maximumBodyBytes = maximumBodyBytes
         self.requestsPerMinutePerCredential = requestsPerMinutePerCredential
+        self.servesAPI = servesAPI
     }
 }
 
@@ -42,6 +45,7 @@ package enum HTTPRouter {
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(BodyLimitMiddleware(maximumBytes: settings.maximumBodyBytes))
         router.middlewares.add(ProblemMiddleware(routes: RouteTable(document: contract.document), logger: logger))
+        if !settings.servesAPI { router.middlewares.add(WorkerNodeMiddleware()) }
         router.middlewares.add(QueryTextMiddleware())
         router.middlewares.add(
             AuthenticationMiddleware(

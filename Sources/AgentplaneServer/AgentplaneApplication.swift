@@ -42,7 +42,8 @@ public enum AgentplaneApplication {
             ),
             settings: HTTPSettings(
                 maximumBodyBytes: configuration.maximumBodyBytes,
-                requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential
+                requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential,
+                servesAPI: configuration.engine.servesAPI
             ),
             logger: logger
         )
@@ -52,7 +53,10 @@ public enum AgentplaneApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "agentplane"
             ),
-            services: [store, DatabaseMonitor(store: store, logger: logger)]
+            services: [
+                store, DatabaseMonitor(store: store, logger: logger),
+                RunQueueMonitor(store: store, clock: clock, logger: logger),
+            ]
                 + engineServices(configuration.engine, store: store, useCases: useCases, clock: clock, logger: logger),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

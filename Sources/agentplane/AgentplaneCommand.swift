@@ -26,11 +26,14 @@ struct AgentplaneCommand: AsyncParsableCommand {
               AGENTPLANE_BCRYPT_COST     bcrypt cost for passwords (default 12)
               AGENTPLANE_BOOTSTRAP_KEY   the first platform-admin API key (ap_<8>_<32+>) to store on an
                                          empty database instead of generating one
+              AGENTPLANE_WORKER_CONCURRENCY, AGENTPLANE_LEASE_SECONDS, AGENTPLANE_ALLOW_OUTBOUND_HOSTS,
+              AGENTPLANE_RUN_RETENTION_DAYS, AGENTPLANE_DEAD_RUN_RETENTION_DAYS
+                                         the job engine's flags of serve and worker
 
             A bad value is reported on one line with exit code 2.
             """,
         version: AgentplaneApplication.version,
-        subcommands: [Serve.self, Migrate.self, Keys.self, Users.self],
+        subcommands: [Serve.self, Worker.self, Migrate.self, Keys.self, Users.self],
         defaultSubcommand: Serve.self
     )
 }

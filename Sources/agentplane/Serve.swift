@@ -27,16 +27,26 @@ struct Serve: AsyncParsableCommand {
     )
     var rateLimit: String?
 
+    @Flag(name: .long, help: "Serve the API without a worker: runs are queued here and performed by other nodes.")
+    var noWorker = false
+
+    @OptionGroup var engine: EngineOptions
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try database.makeConfiguration(
+        var configuration = try database.makeConfiguration(
             serving: true,
             host: host,
             port: port,
             maxBodyBytes: maxBodyBytes,
             rateLimit: rateLimit
         )
+        configuration.engine = try engine.settings(worker: !noWorker, api: true)
+        try await Self.run(configuration)
+    }
+
+    /// Runs the application until SIGTERM or SIGINT.
+    static func run(_ configuration: ServerConfiguration) async throws {
         let logger = bootstrapLogging(level: configuration.logLevel)
         let app = try AgentplaneApplication.build(configuration: configuration, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(

@@ -1,0 +1,93 @@
+import AgentplaneServer
+import AgentplaneStore
+import ArgumentParser
+import Foundation
+
+/// How this node takes part in the job engine (shared by `serve` and `worker`).
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: "Runs in flight at once on this node (env AGENTPLANE_WORKER_CONCURRENCY; default 8).")
+    var workerConcurrency: String?
+
+    @Option(
+        name: .long,
+        help:
+            "Seconds a claimed run is held without a heartbeat before another node rescues it (env AGENTPLANE_LEASE_SECONDS; default 30)."
+    )
+    var leaseSeconds: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A host tenants' configurations may point the platform at although it is not public, e.g. 127.0.0.1 (repeatable; env AGENTPLANE_ALLOW_OUTBOUND_HOSTS, comma-separated).",
+            valueName: "host"))
+    var allowOutboundHost: [String] = []
+
+    @Option(
+        name: .long,
+        help: "Days succeeded and cancelled runs are kept (env AGENTPLANE_RUN_RETENTION_DAYS; default 7).")
+    var runRetentionDays: String?
+
+    @Option(
+        name: .long,
+        help: "Days dead runs (the dead-letter list) are kept (env AGENTPLANE_DEAD_RUN_RETENTION_DAYS; default 30).")
+    var deadRunRetentionDays: String?
+
+    /// The validated settings; `worker`: whether the node runs a worker; `api`: whether it serves the API.
+    func settings(worker: Bool, api: Bool) throws -> EngineSettings {
+        var settings = EngineSettings()
+        settings.runsWorker = worker
+        settings.servesAPI = api
+        settings.workerConcurrency = try Self.number(
+            workerConcurrency, "AGENTPLANE_WORKER_CONCURRENCY", "--worker-concurrency", default: 8, 1...1024)
+        settings.lease = .seconds(
+            try Self.number(leaseSeconds, "AGENTPLANE_LEASE_SECONDS", "--lease-seconds", default: 30, 2...3600))
+        let hosts =
+            allowOutboundHost.isEmpty
+            ? (DatabaseOptions.resolve(nil, "AGENTPLANE_ALLOW_OUTBOUND_HOSTS") ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            } : allowOutboundHost
+        settings.allowedOutboundHosts = hosts.filter { !$0.isEmpty }
+        let ended = try Self.number(
+            runRetentionDays, "AGENTPLANE_RUN_RETENTION_DAYS", "--run-retention-days", default: 7, 1...3650)
+        let dead = try Self.number(
+            deadRunRetentionDays, "AGENTPLANE_DEAD_RUN_RETENTION_DAYS", "--dead-run-retention-days", default: 30,
+            1...3650)
+        settings.retention = RunRetention(endedSeconds: Int64(ended) * 86_400, deadSeconds: Int64(dead) * 86_400)
+        return settings
+    }
+
+    static func number(
+        _ flag: String?, _ variable: String, _ name: String, default value: Int, _ range: ClosedRange<Int>
+    ) throws -> Int {
+        guard let text = DatabaseOptions.resolve(flag, variable) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError(
+                "\(name) must be a whole number between \(range.lowerBound) and \(range.upperBound), got '\(text)'")
+        }
+        return number
+    }
+}
+
+/// `agentplane worker`: runs the job engine without the API; the probes, `/version` and `/metrics`
+/// are still served on its port.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the job engine only: claim and perform runs, no API (probes and metrics on --port)."
+    )
+
+    @Option(name: .long, help: "Interface to listen on for the probes and metrics.")
+    var host: String = "127.0.0.1"
+
+    @Option(
+        name: .long, help: "TCP port of the probes and metrics (env SERVICE_PORT; default 8080; 0 picks a free port).")
+    var port: String?
+
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        var configuration = try database.makeConfiguration(serving: true, host: host, port: port)
+        configuration.engine = try engine.settings(worker: true, api: false)
+        try await Serve.run(configuration)
+    }
+}
