@@ -190,7 +190,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentplaneCLITests",
-            dependencies: ["AgentplaneTesting"],
+            dependencies: [
+                "AgentplaneApp", "AgentplaneTesting", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -27,6 +27,7 @@ public enum AgentplaneApplication {
     ) throws -> some ApplicationProtocol {
         let store = try Backend.open(configuration, logger: logger)
         let contract = try ContractDocument()
+        let migrated = StartGate()
         let tokens = AccessTokens()
         let useCases = UseCases(
             store: store, clock: clock, passwords: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
@@ -53,11 +54,11 @@ public enum AgentplaneApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "agentplane"
             ),
-            services: [
-                store, DatabaseMonitor(store: store, logger: logger),
-                RunQueueMonitor(store: store, clock: clock, logger: logger),
-            ]
-                + engineServices(configuration.engine, store: store, useCases: useCases, clock: clock, logger: logger),
+            services: [store, DatabaseMonitor(store: store, logger: logger)]
+                + ([RunQueueMonitor(store: store, clock: clock, logger: logger)]
+                + engineServices(
+                    configuration.engine, store: store, useCases: useCases, clock: clock, logger: logger))
+                .map { GatedService($0, after: migrated) },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice(
@@ -74,6 +75,7 @@ public enum AgentplaneApplication {
         app.beforeServerStarts {
             try await prepare(store: store, configuration: configuration, logger: logger, announce: announce)
             try await configureTokens(tokens, store: store, configuration: configuration)
+            migrated.open()
         }
         return app
     }

@@ -84,6 +84,9 @@ extension TestClientProtocol {
 public struct AwaitTimeout: Error, CustomStringConvertible {
     /// What was awaited, and the last state seen.
     public var description: String
+
+    /// Creates the error.
+    public init(description: String) { self.description = description }
 }
 
 extension TestResponse {

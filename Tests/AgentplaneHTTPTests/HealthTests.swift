@@ -62,13 +62,13 @@ import Testing
         let name = "down_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         try await PostgresAdmin.execute(url: url, "CREATE DATABASE \(name)")
         let databaseURL = try PostgresAdmin.url(url, database: name)
+        var configuration = try ServerConfiguration(
+            port: 0, dataDirectory: "/tmp", databaseURL: databaseURL, bootstrapKey: testAdminKey)
+        // The probe is what is tested; a worker on a database that vanished only adds connection
+        // retries to the shutdown (bounded by the graceful-shutdown limit in `serve`).
+        configuration.engine = .noWorker
         let app = try AgentplaneApplication.build(
-            configuration: try ServerConfiguration(
-                port: 0,
-                dataDirectory: "/tmp",
-                databaseURL: databaseURL,
-                bootstrapKey: testAdminKey
-            ),
+            configuration: configuration,
             logger: testLogger(),
             announce: { _ in }
         )

@@ -115,7 +115,7 @@ import Testing
     @Test(arguments: TestBackend.allCases)
     func provisioningFailsWithAReasonAndRetriesAnEndpointThatDoesNotAnswerYet(backend: TestBackend) async throws {
         // The agent service fails its first probe (503), then answers.
-        let firstFails: @Sendable (Int) -> HTTPResponse.Status = { $0 == 1 ? .serviceUnavailable : .ok }
+        let firstFails: @Sendable (Int) async -> HTTPResponse.Status = { $0 == 1 ? .serviceUnavailable : .ok }
         try await FakeHTTPServer.run(respond: firstFails) { agentService, port in
             try await withLiveServer(backend, engine: Self.engine) { client, _ in
                 let agent = try await InstancesAPITests.agent(client)

@@ -9,6 +9,11 @@ extension APIHandler {
     func listRuns(_ input: Operations.ListRuns.Input) async throws -> Operations.ListRuns.Output {
         let caller = try caller("listRuns")
         let limit = try Paging.limit(input.query.limit)
+        if let kind = input.query.kind, !NewRun.isValidKind(kind) {
+            throw AgentplaneError.badQuery([
+                FieldError(pointer: "kind", message: "must be 1 to 100 characters of a-z 0-9 . _ -")
+            ])
+        }
         var before: UUID?
         if let cursor = input.query.cursor {
             guard let id = UUID(canonical: cursor) else { throw Paging.badCursor }
@@ -18,8 +23,8 @@ extension APIHandler {
             kind: input.query.kind,
             status: input.query.status.flatMap { RunStatus(rawValue: $0.rawValue) },
             instanceID: try input.query.instanceId.map { try Self.queryUUID($0, "instance_id") },
-            createdFrom: input.query.createdAfter.map(Timestamp.init),
-            createdBefore: input.query.createdBefore.map(Timestamp.init),
+            createdFrom: try input.query.createdAfter.map { try Self.instant($0, "created_after", inQuery: true) },
+            createdBefore: try input.query.createdBefore.map { try Self.instant($0, "created_before", inQuery: true) },
             before: before,
             limit: limit)
         let page = try await useCases.listRuns(query, tenant: try Self.tenant(input.headers.xTenantID), for: caller)
@@ -63,12 +68,22 @@ extension APIHandler {
             status: body.status.flatMap { RunStatus(rawValue: $0.rawValue) } ?? .dead,
             kind: body.kind,
             instanceID: try body.instanceId.map { try Self.bodyUUID($0, "/instance_id") },
-            createdFrom: body.createdAfter.map(Timestamp.init),
-            createdBefore: body.createdBefore.map(Timestamp.init),
+            createdFrom: try body.createdAfter.map { try Self.instant($0, "/created_after", inQuery: false) },
+            createdBefore: try body.createdBefore.map { try Self.instant($0, "/created_before", inQuery: false) },
             limit: body.limit ?? 100)
         let replayed = try await useCases.replayRuns(
             filter, tenant: try Self.tenant(input.headers.xTenantID), by: try caller("replayRuns"))
         return .ok(.init(body: .json(.init(replayed: replayed.map(\.lowercasedString)))))
+    }
+
+    /// An RFC 3339 instant; 400 (query) or 422 (body) naming the field otherwise.
+    static func instant(_ text: String, _ field: String, inQuery: Bool) throws -> Timestamp {
+        guard let instant = Timestamp(rfc3339: text) else {
+            let error = FieldError(
+                pointer: field, message: "must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z")
+            throw inQuery ? AgentplaneError.badQuery([error]) : AgentplaneError.validation([error])
+        }
+        return instant
     }
 
     /// A UUID in the query string; 400 naming the parameter otherwise.
