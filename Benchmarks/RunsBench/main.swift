@@ -1,6 +1,7 @@
 // Drains no-op runs through the real queue and worker, durably (issue #8 item 10).
 //
 // Usage: runs-bench sqlite|postgres RUNS TENANTS CONCURRENCY
+//        runs-bench latency sqlite|postgres BACKLOG SAMPLES   (Latency.swift)
 // (postgres: DATABASE_URL names an empty database; run under scripts/with-postgres and create one).
 // Prints one line: enqueue rate, drain rate (claimed, run and completed, events included), and the
 // time from the first claim to the last completion.
@@ -14,6 +15,19 @@ import ServiceLifecycle
 import Synchronization
 
 let arguments = CommandLine.arguments
+if arguments.count == 5, arguments[1] == "latency", let backlog = Int(arguments[3]), let samples = Int(arguments[4]) {
+    let directory = NSTemporaryDirectory() + "runs-bench-\(UUID().uuidString)"
+    var logger = Logger(label: "runs-bench")
+    logger.logLevel = .warning
+    let url = arguments[2] == "postgres" ? ProcessInfo.processInfo.environment["DATABASE_URL"] : nil
+    let store = try Backend.open(try ServerConfiguration(dataDirectory: directory, databaseURL: url), logger: logger)
+    let storeTask = Task { try await store.run() }
+    _ = try await store.migrate()
+    try await latencyBenchmark(store: store, backend: arguments[2], backlog: backlog, samples: samples, logger: logger)
+    storeTask.cancel()
+    try? FileManager.default.removeItem(atPath: directory)
+    exit(0)
+}
 guard arguments.count == 5, let runs = Int(arguments[2]), let tenantCount = Int(arguments[3]),
     let concurrency = Int(arguments[4])
 else {

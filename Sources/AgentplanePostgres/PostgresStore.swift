@@ -24,22 +24,39 @@ public final class PostgresStore: Store {
     public var idempotency: any IdempotencyStore { PostgresIdempotencyStore(client: client, logger: logger) }
     public var identity: any IdentityStore { PostgresIdentityStore(client: client, logger: logger) }
     public var agents: any AgentStore { PostgresAgentStore(client: client, logger: logger) }
-    public var instances: any InstanceStore { PostgresInstanceStore(client: client, logger: logger) }
-    public var knowledgeBase: any KnowledgeBaseStore { PostgresKnowledgeBaseStore(client: client, logger: logger) }
-    public var runs: any RunQueue {
-        PostgresRunQueue(client: client, logger: logger) { [runWakeup] in runWakeup.signal() }
+    public var instances: any InstanceStore {
+        PostgresWakingInstanceStore(inner: PostgresInstanceStore(client: client, logger: logger)) { [notifier] in
+            notifier.wake()
+        }
     }
-    public let runWakeup = RunWakeup()
+    public var knowledgeBase: any KnowledgeBaseStore {
+        PostgresWakingKnowledgeBaseStore(inner: PostgresKnowledgeBaseStore(client: client, logger: logger)) {
+            [notifier] in notifier.wake()
+        }
+    }
+    public var runs: any RunQueue {
+        PostgresRunQueue(client: client, logger: logger) { [notifier] in notifier.wake() }
+    }
+    public let runWakeup: RunWakeup
+    let notifier: PostgresRunNotifier
 
     /// Creates the store; nothing connects until `run()` is running.
     public init(configuration: PostgresConfiguration, logger: Logger) {
         self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
+        let wakeup = RunWakeup()
+        self.runWakeup = wakeup
+        self.notifier = PostgresRunNotifier(
+            client: client, configuration: configuration, wakeup: wakeup, logger: logger)
     }
 
-    /// Runs the connection pool until cancelled; leases hang unless this is running.
+    /// Runs the connection pool, and the listening connection of the run wake-ups, until cancelled or
+    /// shut down gracefully; leases hang unless this is running.
     public func run() async throws {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.notifier.listen() }
+        }
     }
 
     public var schemaVersion: Int { PostgresMigrations.all.last?.version ?? 0 }
