@@ -8,7 +8,7 @@ Usage: Benchmarks/mixed.py BINARY sqlite|postgres [DURATION_S] [TENANTS]
 mix (create an instance, add a knowledge-base entry), as two wrk processes at once, so read and
 write latencies are reported separately. With TENANTS > 1 (default 1) each request picks one of
 that many tenants (each with its own key and 50 instances) at random. MIX_ONLY=read or
-MIX_ONLY=write runs one side alone (to see a side's cost without the other's competition for the
+MIX_ONLY=write runs one side alone; MIX_READ_CONNECTIONS and MIX_WRITE_CONNECTIONS change the 80 and 20 (to see a side's cost without the other's competition for the
 cores). Loopback only; everything started is stopped.
 """
 import json
@@ -153,7 +153,8 @@ def main():
         base = f"http://127.0.0.1:{port}"
         runs = {}
         for phase, seconds in [("warmup", 3), ("measure", duration)]:
-            sides = {"read": 80, "write": 20}
+            sides = {"read": int(os.environ.get("MIX_READ_CONNECTIONS", "80")),
+                     "write": int(os.environ.get("MIX_WRITE_CONNECTIONS", "20"))}
             only = os.environ.get("MIX_ONLY")
             procs = {
                 name: subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
@@ -169,8 +170,8 @@ def main():
                 if line.startswith("VmHWM:"):
                     rss = int(line.split()[1]) / 1024
         label = f"{backend}, {tenant_count} tenant{'s' if tenant_count > 1 else ''}"
-        titles = {"read": "reads (80 conns: GET instance / list instances)",
-                  "write": "writes (20 conns: create instance / add KB entry)"}
+        titles = {"read": f"reads ({sides['read']} conns: GET instance / list instances)",
+                  "write": f"writes ({sides['write']} conns: create instance / add KB entry, one run each)"}
         for name, run in runs.items():
             print(f"| {label} | {titles[name]} | {float(run['rps']):.0f} | {run['p50_ms']} | {run['p95_ms']} "
                   f"| {run['p99_ms']} | {run['non2xx']} / {run['socket_errors']} |")

@@ -221,7 +221,7 @@ public final class RunWorker: Service, Sendable {
             // Bounded by the lease: past it the runs are rescued anyway, and a database that is gone
             // must not hold the worker (at shutdown nothing else would cancel the call).
             let completions = batch.mapValues(\.completion)
-            let applied = try await Self.withDeadline(settings.lease) {
+            let applied = try await withDeadline(settings.lease) {
                 try await self.store.runs.complete(worker: self.settings.workerID, completions, now: self.clock.now())
             }
             for id in applied {
@@ -298,7 +298,7 @@ public final class RunWorker: Service, Sendable {
     private func whenDead(_ run: Run, _ error: String) async {
         guard let handler = deadHandlers[run.request.kind] else { return }
         do {
-            try await Self.withDeadline(settings.lease) { try await handler(run, error) }
+            try await withDeadline(settings.lease) { try await handler(run, error) }
         } catch {
             logger.error(
                 "the dead-run handler failed",
@@ -326,23 +326,6 @@ public final class RunWorker: Service, Sendable {
             await slotFreed.wait(timeout: .milliseconds(50))
         }
         await flushCompletions()
-    }
-
-    /// Runs `operation`, cancelling it after `timeout` (store calls give up their connection request
-    /// or query when cancelled).
-    static func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T)
-        async throws -> T
-    {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw CancellationError() }
-            return value
-        }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

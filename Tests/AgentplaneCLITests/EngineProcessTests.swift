@@ -70,6 +70,14 @@ import Testing
         try await connection.query("SELECT set_config('app.tenant_id', '*', false)", logger: testLogger())
     }
 
+    /// An agent service's answers: the first waits for `release` (a probe in flight), the rest are 200.
+    static func holdingTheFirstAnswer(until release: Latch) -> @Sendable (Int) async -> HTTPResponse.Status {
+        { n in
+            if n == 1 { try? await release.wait(within: .seconds(240)) }
+            return .ok
+        }
+    }
+
     static func ready(_ node: AgentplaneProcess) async throws -> String {
         let line = try #require(await node.firstLine { $0.contains("agentplane is ready") }, "\(node.outputText)")
         return try #require(ServeTests.address(in: line))
@@ -77,13 +85,9 @@ import Testing
 
     @Test(arguments: TestBackend.allCases)
     func aNodeKilledMidRunLosesNothingAndTheRunCompletesOnceAfterItsLease(backend: TestBackend) async throws {
-        let release = Latch(count: 1)
         // The agent service holds its first answer (the killed node's probe) until the test ends.
-        let slowFirst: @Sendable (Int) async -> HTTPResponse.Status = { n in
-            if n == 1 { try? await release.wait(within: .seconds(240)) }
-            return .ok
-        }
-        try await FakeHTTPServer.run(respond: slowFirst) { agentService, port in
+        let release = Latch(count: 1)
+        try await FakeHTTPServer.run(respond: Self.holdingTheFirstAnswer(until: release)) { agentService, port in
             defer { release.countDown() }
             try await withIsolatedDatabase(backend) { database in
                 let (tenant, instance) = try await Self.seed(database, endpoint: "http://127.0.0.1:\(port)/agent")
@@ -130,11 +134,7 @@ import Testing
     @Test(arguments: TestBackend.allCases)
     func sigtermUnderLoadHandsBackWhatRunsAndLosesNothing(backend: TestBackend) async throws {
         let release = Latch(count: 1)
-        let slowFirst: @Sendable (Int) async -> HTTPResponse.Status = { n in
-            if n == 1 { try? await release.wait(within: .seconds(240)) }
-            return .ok
-        }
-        try await FakeHTTPServer.run(respond: slowFirst) { agentService, port in
+        try await FakeHTTPServer.run(respond: Self.holdingTheFirstAnswer(until: release)) { agentService, port in
             defer { release.countDown() }
             try await withIsolatedDatabase(backend) { database in
                 let (tenant, instance) = try await Self.seed(database, endpoint: "http://127.0.0.1:\(port)/agent")

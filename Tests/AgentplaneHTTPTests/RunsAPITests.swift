@@ -31,16 +31,25 @@ import Testing
         return tenant
     }
 
-    @Test(arguments: TestBackend.allCases)
-    func deadRunsAreListedReplayedOneByOneOrInBulkAndCancelled(backend: TestBackend) async throws {
+    /// A server on a database seeded by `seed`; `body` gets the headers naming the seeded tenant.
+    static func withSeededServer(
+        _ backend: TestBackend, dead: Int,
+        _ body: @escaping @Sendable (any TestClientProtocol, HTTPFields) async throws -> Void
+    ) async throws {
         let seeded = LockedValue<TenantID?>(nil)
         let prepare: (any Store) async throws -> Void = { store in
-            let tenant = try await Self.seed(store, dead: 3)
+            let tenant = try await Self.seed(store, dead: dead)
             seeded.withLock { $0 = tenant }
         }
         try await withLiveServer(backend, prepare: prepare) { client, _ in
             let tenant = try #require(seeded.withLock { $0 }).description
-            let headers: HTTPFields = [.tenantID: tenant]
+            try await body(client, [.tenantID: tenant])
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func deadRunsAreListedReplayedOneByOneOrInBulkAndCancelled(backend: TestBackend) async throws {
+        try await Self.withSeededServer(backend, dead: 3) { client, headers in
             let dead = try await client.request(.get, "/api/v1/runs?status=dead", headers: headers).json()
             let deadRuns = try #require(dead["runs"]?.arrayValue)
             #expect(deadRuns.count == 4)
@@ -87,14 +96,7 @@ import Testing
 
     @Test(arguments: TestBackend.allCases)
     func badRunRequestsNameTheFieldAndChangeNothing(backend: TestBackend) async throws {
-        let seeded = LockedValue<TenantID?>(nil)
-        let prepare: (any Store) async throws -> Void = { store in
-            let tenant = try await Self.seed(store, dead: 1)
-            seeded.withLock { $0 = tenant }
-        }
-        try await withLiveServer(backend, prepare: prepare) { client, _ in
-            let tenant = try #require(seeded.withLock { $0 }).description
-            let headers: HTTPFields = [.tenantID: tenant]
+        try await Self.withSeededServer(backend, dead: 1) { client, headers in
             for (query, field) in [
                 ("status=sleeping", "status"), ("kind=Not%20A%20Kind", "kind"), ("instance_id=nope", "instance_id"),
                 ("cursor=zzz", "cursor"), ("created_after=yesterday", "created_after"), ("limit=0", "limit"),

@@ -1,6 +1,7 @@
-/// Runs `operation`, giving up after `timeout`: probes must answer promptly even when the database
-/// hangs (a pool waiting to reconnect keeps a lease request open indefinitely).
-func withDeadline<T: Sendable>(
+/// Runs `operation`, cancelling it and giving up after `timeout`: probes must answer promptly, and
+/// workers must not wait forever, when the database hangs (a pool waiting to reconnect keeps a lease
+/// request open indefinitely; store calls give it up when cancelled).
+public func withDeadline<T: Sendable>(
     _ timeout: Duration,
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
@@ -17,4 +18,7 @@ func withDeadline<T: Sendable>(
 }
 
 /// The operation did not finish in time.
-struct DeadlineExceeded: Error {}
+public struct DeadlineExceeded: Error {
+    /// Creates the error.
+    public init() {}
+}
