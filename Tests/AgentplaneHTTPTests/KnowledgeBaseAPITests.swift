@@ -95,11 +95,13 @@ import Testing
             let statuses = history["events"]?.arrayValue?.filter { $0["type"] == "knowledge_base.entry.status_changed" }
                 .compactMap { $0["data"]?["to"]?.stringValue }
             #expect(statuses == ["processing", "ready"])
-            // The run that processed it names the entry and its outcome.
-            let runs = try await client.request(
-                .get, "/api/v1/runs?kind=kb.process&instance_id=\(id)&status=succeeded&limit=100", key: acme.adminKey
-            ).json()
-            let processed = runs["runs"]?.arrayValue?.first { $0["arguments"]?["entry_id"] == .string(refundsID) }
+            // The run that processed it names the entry and its outcome. The entry is committed `ready`
+            // by the handler and the run completed by the worker's next batch, so the run is awaited.
+            let isRefunds: @Sendable (JSONValue) -> Bool = { $0["arguments"]?["entry_id"] == .string(refundsID) }
+            let runs = try await client.awaitJSON(
+                "/api/v1/runs?kind=kb.process&instance_id=\(id)&status=succeeded&limit=100", key: acme.adminKey
+            ) { $0["runs"]?.arrayValue?.contains(where: isRefunds) == true }
+            let processed = runs["runs"]?.arrayValue?.first(where: isRefunds)
             #expect(processed?["result"]?["status"] == "ready")
 
             #expect(

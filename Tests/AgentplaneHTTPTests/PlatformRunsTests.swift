@@ -86,9 +86,11 @@ import Testing
                     ])
 
                 // The runs API shows the work: two provisioning runs, succeeded, each with one attempt.
-                let runs = try await client.request(
-                    .get, "/api/v1/runs?instance_id=\(served)&kind=instance.provision", key: acme.adminKey
-                ).json()
+                // The instance is committed `running` by the handler, and its run is completed by the
+                // worker's next completion batch just after, so the list is awaited, not read once.
+                let runs = try await client.awaitJSON(
+                    "/api/v1/runs?instance_id=\(served)&kind=instance.provision", key: acme.adminKey
+                ) { $0["runs"]?.arrayValue?.allSatisfy { $0["status"] == "succeeded" } == true }
                 let provisioned = try #require(runs["runs"]?.arrayValue)
                 #expect(provisioned.count == 2)
                 #expect(provisioned.allSatisfy { $0["status"] == "succeeded" })
@@ -155,7 +157,9 @@ import Testing
                     .get, "/api/v1/runs?instance_id=\(flaky)&kind=instance.provision", key: acme.adminKey
                 ).json()
                 let id = try #require(runs["runs"]?.arrayValue?.first?["id"]?.stringValue)
-                let detail = try await client.request(.get, "/api/v1/runs/\(id)", key: acme.adminKey).json()
+                let detail = try await client.awaitJSON("/api/v1/runs/\(id)", key: acme.adminKey) {
+                    $0["status"] == "succeeded"
+                }
                 #expect(detail["attempts"]?.arrayValue?.map { $0["outcome"] } == ["failed", "succeeded"])
                 #expect(detail["attempts"]?.arrayValue?.first?["error"]?.stringValue?.contains("503") == true)
             }
