@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// The real `agentplane` binary, run as a child process (CLI tests talk to it like an operator).
+/// The real `agentplane` binary (or another program), run as a child process (CLI tests talk to it
+/// like an operator).
 public final class AgentplaneProcess: Sendable {
     private let process: Process
     private let output = SharedText()
@@ -22,10 +23,19 @@ public final class AgentplaneProcess: Sendable {
     }
 
     /// Starts `agentplane arguments…` with `environment` added to a minimal environment.
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    public convenience init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(executable: try Self.binaryPath(), arguments, environment: environment)
+    }
+
+    /// Starts `executable arguments…` (another real process a test drives: a database server) with
+    /// `environment` added to a minimal environment, in `directory` when given.
+    public init(
+        executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
+    ) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var base = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         base.merge(environment) { _, new in new }
         process.environment = base

@@ -28,6 +28,14 @@ import Testing
     /// Seeds a tenant, an agent, and an instance whose endpoint is `endpoint` (its provisioning run
     /// queued with it), through the use cases.
     static func seed(_ database: IsolatedDatabase, endpoint: String?) async throws -> (TenantID, UUID) {
+        let seeded = try await seedWithAgent(database, endpoint: endpoint)
+        return (seeded.tenant, seeded.instance)
+    }
+
+    /// `seed`, also naming the agent (for more instances created through the API).
+    static func seedWithAgent(
+        _ database: IsolatedDatabase, endpoint: String?
+    ) async throws -> (tenant: TenantID, agent: UUID, instance: UUID) {
         try await withRunningStore(try database.openStore()) { store in
             _ = try await store.migrate()
             let tenant = try await Fixtures.createTenant(in: store).id
@@ -39,7 +47,7 @@ import Testing
                     agentID: agent.id.lowercasedString, name: "Slow agent",
                     config: endpoint.map { ["endpoint": .string($0)] } ?? [:]),
                 tenant: tenant, by: Caller(principal: .system, operation: "test"))
-            return (tenant, instance.id)
+            return (tenant, agent.id, instance.id)
         }
     }
 
