@@ -26,6 +26,19 @@ import Testing
         }
     }
 
+    /// Polls `sql`'s count (another process moves it) until `done` holds or `timeout` passes; the last count.
+    static func awaitCount(
+        _ url: String, _ sql: String, timeout: Duration, until done: (Int) -> Bool
+    ) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        var last = try await count(url, sql)
+        while !done(last), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            last = try await count(url, sql)
+        }
+        return last
+    }
+
     /// Creates an instance through the API; its id when the node answered 201 (the run was accepted).
     static func createInstance(_ address: String, tenant: TenantID, agent: UUID, n: Int) async -> String? {
         var request = URLRequest(url: URL(string: "\(address)/api/v1/instances")!)
@@ -94,11 +107,8 @@ import Testing
             defer { producers.cancel() }
 
             // Under load: some of the queued runs done, most not.
-            let deadline = ContinuousClock.now + .seconds(60)
-            var left = queued
-            while left > queued - 200, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-                left = try await Self.count(postgres.url, teardownsLeft)
+            let left = try await Self.awaitCount(postgres.url, teardownsLeft, timeout: .seconds(60)) {
+                $0 <= queued - 200
             }
             #expect(left > 0, "the restart must come while runs are queued")
             try await postgres.restart(downtime: .seconds(2))
@@ -111,18 +121,13 @@ import Testing
             // Every queued run and every accepted instance's provisioning ran, each exactly once.
             let ids = accepted.withLock { $0 }
             #expect(ids.count >= 20)
-            let settleDeadline = ContinuousClock.now + .seconds(120)
-            var unfinished = -1
-            while ContinuousClock.now < settleDeadline {
-                unfinished = try await Self.count(
-                    postgres.url,
-                    """
-                    SELECT count(*)::int FROM runs
-                    WHERE kind IN ('instance.teardown', 'instance.provision') AND status <> 'succeeded'
-                    """)
-                if unfinished == 0 { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            let unfinished = try await Self.awaitCount(
+                postgres.url,
+                """
+                SELECT count(*)::int FROM runs
+                WHERE kind IN ('instance.teardown', 'instance.provision') AND status <> 'succeeded'
+                """, timeout: .seconds(120)
+            ) { $0 == 0 }
             #expect(unfinished == 0, "runs left unfinished after the restart")
             let idList = ids.map { "'\($0)'" }.joined(separator: ",")
             #expect(
