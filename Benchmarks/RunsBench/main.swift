@@ -2,6 +2,7 @@
 //
 // Usage: runs-bench sqlite|postgres RUNS TENANTS CONCURRENCY
 //        runs-bench latency sqlite|postgres BACKLOG SAMPLES   (Latency.swift)
+//        runs-bench rescue sqlite|postgres LEASE_SECONDS SAMPLES   (Rescue.swift)
 // (postgres: DATABASE_URL names an empty database; run under scripts/with-postgres and create one).
 // Prints one line: enqueue rate, drain rate (claimed, run and completed, events included), and the
 // time from the first claim to the last completion.
@@ -26,6 +27,33 @@ if arguments.count == 5, arguments[1] == "latency", let backlog = Int(arguments[
     try await latencyBenchmark(store: store, backend: arguments[2], backlog: backlog, samples: samples, logger: logger)
     storeTask.cancel()
     try? FileManager.default.removeItem(atPath: directory)
+    exit(0)
+}
+// The rescue benchmark, and the holding worker it starts as a child process: `hold BACKEND LOCATION
+// LEASE_SECONDS`, LOCATION the parent's data directory or database URL.
+if arguments.count == 5, arguments[1] == "rescue" || arguments[1] == "hold" {
+    var logger = Logger(label: "runs-bench")
+    logger.logLevel = .warning
+    let backend = arguments[2]
+    let holding = arguments[1] == "hold"
+    let location =
+        holding
+        ? arguments[3]
+        : backend == "postgres"
+            ? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+            : NSTemporaryDirectory() + "runs-bench-\(UUID().uuidString)"
+    let configuration =
+        backend == "postgres"
+        ? try ServerConfiguration(databaseURL: location) : try ServerConfiguration(dataDirectory: location)
+    let store = try Backend.open(configuration, logger: logger)
+    let storeTask = Task { try await store.run() }
+    _ = try await store.migrate()
+    if holding { try await holdRuns(store: store, leaseSeconds: Int(arguments[4]) ?? 30, logger: logger) }
+    guard let lease = Int(arguments[3]), let samples = Int(arguments[4]) else { exit(2) }
+    try await rescueBenchmark(
+        store: store, backend: backend, location: location, leaseSeconds: lease, samples: samples, logger: logger)
+    storeTask.cancel()
+    if backend != "postgres" { try? FileManager.default.removeItem(atPath: location) }
     exit(0)
 }
 guard arguments.count == 5, let runs = Int(arguments[2]), let tenantCount = Int(arguments[3]),

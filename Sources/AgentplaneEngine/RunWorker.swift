@@ -56,13 +56,20 @@ public struct RunWorkerSettings: Sendable {
     public var rescueInterval: Duration
     /// At shutdown, how long runs in flight may take to finish before they are handed back.
     public var shutdownGrace: Duration
+    /// How long one attempt may run: past it, its handler is cancelled and the attempt fails (retried
+    /// while attempts are left).
+    public var runTimeout: Duration
+    /// How long a cancelled handler may take to stop before the worker gives up waiting for it and frees
+    /// its slot (a handler stuck where cancellation does not reach must not hold the worker forever).
+    public var abandonAfter: Duration
 
     /// Creates settings; the defaults are DESIGN §5's (30 s leases, heartbeats every 10 s, a poll
     /// of at most 1 s).
     public init(
         workerID: String = "worker-\(UUIDv7.make().lowercasedString.suffix(12))", concurrency: Int = 8,
         lease: Duration = .seconds(30), heartbeatInterval: Duration? = nil, pollInterval: Duration = .seconds(1),
-        rescueInterval: Duration = .seconds(5), shutdownGrace: Duration = .seconds(10)
+        rescueInterval: Duration = .seconds(5), shutdownGrace: Duration = .seconds(10),
+        runTimeout: Duration = .seconds(15 * 60), abandonAfter: Duration = .seconds(10)
     ) {
         self.workerID = workerID
         self.concurrency = max(concurrency, 1)
@@ -71,6 +78,8 @@ public struct RunWorkerSettings: Sendable {
         self.pollInterval = pollInterval
         self.rescueInterval = rescueInterval
         self.shutdownGrace = shutdownGrace
+        self.runTimeout = runTimeout
+        self.abandonAfter = abandonAfter
     }
 }
 
@@ -98,6 +107,8 @@ public final class RunWorker: Service, Sendable {
         var task: Task<Void, Never>?
         var flags: RunFlags
         var started = ContinuousClock.now
+        /// When the handler was told to stop, and what it reports if it never does.
+        var stopping: (since: ContinuousClock.Instant, completion: RunCompletion)?
     }
     private struct Finished {
         var run: Run
@@ -135,6 +146,7 @@ public final class RunWorker: Service, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.heartbeats() }
             group.addTask { await self.rescues() }
+            group.addTask { await self.supervise() }
             await cancelWhenGracefulShutdown { await self.claimLoop() }
             await self.drain()
             group.cancelAll()
@@ -143,20 +155,30 @@ public final class RunWorker: Service, Sendable {
 
     // MARK: Claiming
 
+    /// One round per turn: the finished runs reported and new runs claimed in one call (one transaction),
+    /// then a wait for work or a free slot.
     private func claimLoop() async {
         let kinds = Set(handlers.keys)
         while !Task.isCancelled {
-            await flushCompletions()
+            let batch = takeFinished()
             let free = settings.concurrency - inFlightCount
             var claimed: [Run] = []
-            if free > 0 {
+            if free > 0 || !batch.isEmpty {
                 do {
-                    claimed = try await store.runs.claim(
-                        ClaimRequest(
-                            workerID: settings.workerID, kinds: kinds, limit: free,
-                            leaseMicroseconds: Self.micros(settings.lease), now: clock.now()))
+                    let request = ClaimRequest(
+                        workerID: settings.workerID, kinds: kinds, limit: max(free, 0),
+                        leaseMicroseconds: Self.micros(settings.lease), now: clock.now())
+                    let completions = batch.mapValues(\.completion)
+                    // Bounded by the lease: past it the runs are rescued anyway.
+                    let (applied, runs) = try await withDeadline(settings.lease) {
+                        try await self.store.runs.completeAndClaim(completions, request)
+                    }
+                    claimed = runs
+                    await reported(batch, applied: applied)
                 } catch {
-                    logger.warning("claiming runs failed", metadata: ["error": "\(error)"])
+                    logger.warning(
+                        "claiming runs failed", metadata: ["error": "\(error)", "finished runs": "\(batch.count)"])
+                    putBack(batch)
                 }
             }
             for run in claimed {
@@ -171,6 +193,46 @@ public final class RunWorker: Service, Sendable {
                     await group.next()
                     group.cancelAll()
                 }
+                await gatherFinished()
+            }
+        }
+    }
+
+    /// Runs started together tend to finish together: after the first one frees a slot, waits a moment
+    /// (at most 2 ms) while others are about to finish, so that one round reports and refills many
+    /// slots instead of one transaction per run.
+    private func gatherFinished() async {
+        let deadline = ContinuousClock.now + .milliseconds(2)
+        while ContinuousClock.now < deadline {
+            let (running, finished) = state.withLock { ($0.inFlight.count, $0.finished.count) }
+            if finished == 0 || running == 0 || finished * 2 >= settings.concurrency { return }
+            await slotFreed.wait(timeout: deadline - ContinuousClock.now)
+        }
+    }
+
+    private func takeFinished() -> [UUID: Finished] {
+        state.withLock { state in
+            defer { state.finished = [:] }
+            return state.finished
+        }
+    }
+
+    /// A batch that could not be reported goes back, to be reported with the next round (runs whose
+    /// lease runs out meanwhile are rescued; reporting them later then applies nothing).
+    private func putBack(_ batch: [UUID: Finished]) {
+        state.withLock { state in state.finished.merge(batch) { _, newer in newer } }
+    }
+
+    /// Metrics and dead-run handlers for the finished runs the queue applied.
+    private func reported(_ batch: [UUID: Finished], applied: Set<UUID>) async {
+        for id in applied {
+            guard let finished = batch[id], let outcome = RunMetrics.outcome(of: finished.completion, for: finished.run)
+            else { continue }
+            let kind = finished.run.request.kind
+            RunMetrics.finished(kind, outcome).increment()
+            RunMetrics.duration(kind, outcome).recordNanoseconds(Self.nanoseconds(finished.took))
+            if outcome == "dead", case .failed(let error, _) = finished.completion {
+                await whenDead(finished.run, error)
             }
         }
     }
@@ -203,19 +265,19 @@ public final class RunWorker: Service, Sendable {
     private func finish(_ id: UUID, _ completion: RunCompletion) {
         state.withLock { state in
             guard let running = state.inFlight.removeValue(forKey: id) else { return }
+            var reported = completion
+            // A handler stopped by a timeout fails with what stopped it, not with its CancellationError.
+            if case .failed = completion, let stopping = running.stopping { reported = stopping.completion }
             state.finished[id] = Finished(
-                run: running.run, completion: state.handingBack.contains(id) ? .handBack : completion,
+                run: running.run, completion: state.handingBack.contains(id) ? .handBack : reported,
                 took: ContinuousClock.now - running.started)
         }
         slotFreed.signal()
     }
 
-    /// Reports every finished run in one batch.
+    /// Reports every finished run in one batch (at shutdown).
     private func flushCompletions() async {
-        let batch = state.withLock { state -> [UUID: Finished] in
-            defer { state.finished = [:] }
-            return state.finished
-        }
+        let batch = takeFinished()
         guard !batch.isEmpty else { return }
         do {
             // Bounded by the lease: past it the runs are rescued anyway, and a database that is gone
@@ -224,17 +286,7 @@ public final class RunWorker: Service, Sendable {
             let applied = try await withDeadline(settings.lease) {
                 try await self.store.runs.complete(worker: self.settings.workerID, completions, now: self.clock.now())
             }
-            for id in applied {
-                guard let finished = batch[id],
-                    let outcome = RunMetrics.outcome(of: finished.completion, for: finished.run)
-                else { continue }
-                let kind = finished.run.request.kind
-                RunMetrics.finished(kind, outcome).increment()
-                RunMetrics.duration(kind, outcome).recordNanoseconds(Self.nanoseconds(finished.took))
-                if outcome == "dead", case .failed(let error, _) = finished.completion {
-                    await whenDead(finished.run, error)
-                }
-            }
+            await reported(batch, applied: applied)
         } catch {
             // Not reported: the leases run out and the runs are rescued (at least once, never lost).
             logger.warning(
@@ -261,16 +313,58 @@ public final class RunWorker: Service, Sendable {
                         guard let running = state.inFlight[id] else { continue }
                         if held[id] == true {
                             running.flags.requestCancel()
-                            running.task?.cancel()
+                            Self.stop(&state.inFlight[id]!, reporting: .cancelled)
                         } else if held[id] == nil {
                             // The lease was lost (rescued elsewhere): stop; nothing this worker says counts.
-                            running.task?.cancel()
+                            Self.stop(&state.inFlight[id]!, reporting: .failed(error: "lease lost", retryable: true))
                         }
                     }
                 }
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Asks a handler to stop (once), remembering what to report should it never finish.
+    private static func stop(_ running: inout InFlight, reporting completion: RunCompletion) {
+        guard running.stopping == nil else { return }
+        running.stopping = (ContinuousClock.now, completion)
+        running.task?.cancel()
+    }
+
+    /// Every second: cancels attempts past the run timeout, and frees the slots of handlers that did
+    /// not stop within `abandonAfter` of being cancelled (their tasks are left to end on their own;
+    /// whatever they report later is ignored). Not at shutdown: `drain` hands those runs back.
+    private func supervise() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let now = ContinuousClock.now
+            let abandoned = state.withLock { state -> [(UUID, InFlight)] in
+                var abandoned: [(UUID, InFlight)] = []
+                for (id, running) in state.inFlight where !state.handingBack.contains(id) {
+                    if let stopping = running.stopping {
+                        guard now - stopping.since >= settings.abandonAfter else { continue }
+                        state.inFlight.removeValue(forKey: id)
+                        state.finished[id] = Finished(
+                            run: running.run, completion: stopping.completion, took: now - running.started)
+                        abandoned.append((id, running))
+                    } else if now - running.started >= settings.runTimeout {
+                        Self.stop(
+                            &state.inFlight[id]!,
+                            reporting: .failed(
+                                error: "timed out after \(settings.runTimeout)",
+                                retryable: true))
+                    }
+                }
+                return abandoned
+            }
+            for (id, running) in abandoned {
+                logger.error(
+                    "a handler did not stop after it was cancelled; its slot is freed",
+                    metadata: ["run": "\(id.lowercasedString)", "kind": "\(running.run.request.kind)"])
+            }
+            if !abandoned.isEmpty { slotFreed.signal() }
         }
     }
 

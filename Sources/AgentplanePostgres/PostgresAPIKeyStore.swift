@@ -20,7 +20,7 @@ struct PostgresAPIKeyStore: APIKeyStore {
 
     static func insert(_ key: APIKeyRecord, on connection: PostgresConnection, logger: Logger) async throws {
         let scopes = String(decoding: try JSONEncoder().encode(key.scopes), as: UTF8.self)
-        try await connection.query(
+        try await connection.guardedQuery(
             """
             INSERT INTO api_keys (id, tenant_id, prefix, secret_hash, name, role, scopes, is_bootstrap,
                 created_at, last_used_at, expires_at, revoked_at, service_account_id)
@@ -66,7 +66,7 @@ struct PostgresAPIKeyStore: APIKeyStore {
     func bootstrapKeyExists() async throws -> Bool {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     "SELECT EXISTS (SELECT 1 FROM api_keys WHERE is_bootstrap)",
                     logger: logger
                 )
@@ -79,7 +79,7 @@ struct PostgresAPIKeyStore: APIKeyStore {
     func recordUse(id: UUID, at time: Timestamp, notBefore: Timestamp) async throws {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     UPDATE api_keys SET last_used_at = ap_ts(\(time.microsecondsSinceEpoch))
                     WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < ap_ts(\(notBefore.microsecondsSinceEpoch)))

@@ -20,7 +20,7 @@ struct PostgresAgentStore: AgentStore {
         let (config, content) = try Self.json(agent)
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(record.audit.tenantID), logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     INSERT INTO agents (id, type, name, description, category, default_config, content, activation_code,
                         rate, is_active, version, created_at, updated_at)
@@ -52,7 +52,7 @@ struct PostgresAgentStore: AgentStore {
                 binds.append(after)
                 binds.append(includeInactive)
                 binds.append(limit)
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     PostgresQuery(
                         unsafeSQL: """
                             SELECT \(Self.columns) FROM agents
@@ -77,7 +77,7 @@ struct PostgresAgentStore: AgentStore {
         return try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(record.audit.tenantID), logger: logger) { connection in
                 var updated = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     UPDATE agents SET type = \(next.type), name = \(next.name), description = \(next.description),
                         category = \(next.category), default_config = \(config)::jsonb, content = \(content)::jsonb,
@@ -106,7 +106,7 @@ struct PostgresAgentStore: AgentStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(record.audit.tenantID), logger: logger) { connection in
                 var deleted = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     UPDATE agents SET deleted_at = ap_ts(\(time.microsecondsSinceEpoch)), is_active = false,
                         version = version + 1, updated_at = ap_ts(\(time.microsecondsSinceEpoch))
@@ -129,7 +129,7 @@ struct PostgresAgentStore: AgentStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
                 var agents: [Agent] = []
-                for try await text in try await connection.query(
+                for try await text in try await connection.guardedQuery(
                     "SELECT snapshot::text FROM agent_versions WHERE agent_id = \(id) ORDER BY version DESC",
                     logger: logger
                 ).decode(String.self) {
@@ -149,7 +149,7 @@ struct PostgresAgentStore: AgentStore {
         var binds = PostgresBindings()
         binds.append(id)
         binds.append(includeDeleted)
-        let rows = try await connection.query(
+        let rows = try await connection.guardedQuery(
             PostgresQuery(
                 unsafeSQL: "SELECT \(columns) FROM agents WHERE id = $1 AND ($2 OR deleted_at IS NULL)",
                 binds: binds
@@ -162,7 +162,7 @@ struct PostgresAgentStore: AgentStore {
 
     static func keepVersion(_ agent: Agent, on connection: PostgresConnection, logger: Logger) async throws {
         let snapshot = String(decoding: try JSONEncoder().encode(agent.snapshot), as: UTF8.self)
-        try await connection.query(
+        try await connection.guardedQuery(
             """
             INSERT INTO agent_versions (agent_id, version, snapshot)
             VALUES (\(agent.id), \(agent.version), \(snapshot)::jsonb)

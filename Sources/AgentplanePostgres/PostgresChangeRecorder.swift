@@ -48,7 +48,7 @@ struct PostgresAuditLogStore: AuditLogStore {
             try await client.withTenantTransaction(tenant.map(RowScope.tenant) ?? .platformWide, logger: logger) {
                 connection in
                 let before = query.before.flatMap(UUID.init(uuidString:))
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     """
                     SELECT id, tenant_id, ap_micros(occurred_at) AS occurred_at, principal_id, key_prefix, operation,
                         resource_type, resource_id, request_id, client_address, outcome, status, details::text AS details

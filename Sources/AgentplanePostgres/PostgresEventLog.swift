@@ -155,7 +155,7 @@ struct PostgresEventLog: EventLog {
         let auditValues = PostgresAuditLogStore.values(audits, into: &binds)
         guard !events.isEmpty else {
             if !audits.isEmpty {
-                try await connection.query(
+                try await connection.guardedQuery(
                     PostgresQuery(
                         unsafeSQL:
                             "INSERT INTO audit_log (\(PostgresAuditLogStore.insertColumns)) VALUES \(auditValues)",
@@ -188,7 +188,7 @@ struct PostgresEventLog: EventLog {
             audits.isEmpty
             ? ""
             : "WITH ap_audit AS (INSERT INTO audit_log (\(PostgresAuditLogStore.insertColumns)) VALUES \(auditValues)) "
-        let rows = try await connection.query(
+        let rows = try await connection.guardedQuery(
             PostgresQuery(
                 unsafeSQL: """
                     \(audit)INSERT INTO events (tenant_id, id, source, type, subject, time, data_content_type, data,

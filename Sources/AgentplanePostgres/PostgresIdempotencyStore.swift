@@ -15,7 +15,7 @@ struct PostgresIdempotencyStore: IdempotencyStore {
     {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(scope.tenantID), logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     DELETE FROM idempotency_keys
                     WHERE tenant_id = \(scope.tenantID.rawValue) AND principal_id = \(scope.principalID)
@@ -24,7 +24,7 @@ struct PostgresIdempotencyStore: IdempotencyStore {
                     logger: logger
                 )
                 var inserted = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     INSERT INTO idempotency_keys (tenant_id, principal_id, key, fingerprint, created_at, expires_at)
                     VALUES (\(scope.tenantID.rawValue), \(scope.principalID), \(scope.key), \(fingerprint),
@@ -36,7 +36,7 @@ struct PostgresIdempotencyStore: IdempotencyStore {
                     inserted = true
                 }
                 if inserted { return nil }
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     """
                     SELECT fingerprint, status, headers::text AS headers, body, ap_micros(expires_at) AS expires_at
                     FROM idempotency_keys
@@ -56,7 +56,7 @@ struct PostgresIdempotencyStore: IdempotencyStore {
         let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(scope.tenantID), logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     UPDATE idempotency_keys SET status = \(response.status), headers = \(headers)::jsonb,
                         body = \(ByteBuffer(bytes: response.body))
@@ -71,7 +71,7 @@ struct PostgresIdempotencyStore: IdempotencyStore {
     func release(_ scope: IdempotencyScope) async throws {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(scope.tenantID), logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     DELETE FROM idempotency_keys
                     WHERE tenant_id = \(scope.tenantID.rawValue) AND principal_id = \(scope.principalID)
@@ -87,7 +87,7 @@ struct PostgresIdempotencyStore: IdempotencyStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
                 var purged = 0
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     DELETE FROM idempotency_keys WHERE ctid IN (
                         SELECT ctid FROM idempotency_keys WHERE expires_at <= ap_ts(\(now.microsecondsSinceEpoch))

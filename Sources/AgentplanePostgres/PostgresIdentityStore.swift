@@ -15,7 +15,7 @@ struct PostgresIdentityStore: IdentityStore {
     func createUser(_ user: User, memberships: [Membership], event: NewEvent) async throws {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     INSERT INTO users (id, email, name, password_hash, is_platform_admin, created_at)
                     VALUES (\(user.id), \(user.email), \(user.name), \(user.passwordHash), \(user.isPlatformAdmin),
@@ -24,7 +24,7 @@ struct PostgresIdentityStore: IdentityStore {
                     logger: logger
                 )
                 for membership in memberships {
-                    try await connection.query(
+                    try await connection.guardedQuery(
                         """
                         INSERT INTO memberships (user_id, tenant_id, role)
                         VALUES (\(membership.userID), \(membership.tenantID.rawValue), \(membership.role.rawValue))
@@ -50,7 +50,7 @@ struct PostgresIdentityStore: IdentityStore {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
                 var binds = PostgresBindings()
                 try binds.append(value)
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     PostgresQuery(unsafeSQL: "SELECT \(Self.userColumns) FROM users WHERE \(condition)", binds: binds),
                     logger: logger
                 )
@@ -74,7 +74,7 @@ struct PostgresIdentityStore: IdentityStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
                 var memberships: [Membership] = []
-                for try await (tenant, role) in try await connection.query(
+                for try await (tenant, role) in try await connection.guardedQuery(
                     "SELECT tenant_id, role FROM memberships WHERE user_id = \(user) ORDER BY tenant_id",
                     logger: logger
                 ).decode((UUID, String).self) {
@@ -102,7 +102,7 @@ struct PostgresIdentityStore: IdentityStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
                 // FOR UPDATE: two concurrent uses of one token cannot both rotate it.
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     """
                     SELECT id, family_id, user_id, tenant_id, token_hash, ap_micros(created_at) AS created_at,
                         ap_micros(expires_at) AS expires_at, replaced_at IS NOT NULL AS replaced,
@@ -127,7 +127,7 @@ struct PostgresIdentityStore: IdentityStore {
                 }
                 guard let (token, replaced, revoked) = found else { return nil }
                 if replaced {
-                    try await connection.query(
+                    try await connection.guardedQuery(
                         """
                         UPDATE refresh_tokens SET revoked_at = ap_ts(\(now.microsecondsSinceEpoch))
                         WHERE family_id = \(token.familyID) AND revoked_at IS NULL
@@ -137,7 +137,7 @@ struct PostgresIdentityStore: IdentityStore {
                     return nil
                 }
                 guard !revoked, token.expiresAt > now else { return nil }
-                try await connection.query(
+                try await connection.guardedQuery(
                     "UPDATE refresh_tokens SET replaced_at = ap_ts(\(now.microsecondsSinceEpoch)) WHERE id = \(token.id)",
                     logger: logger
                 )
@@ -150,11 +150,11 @@ struct PostgresIdentityStore: IdentityStore {
     func secret(named name: String, generate: @Sendable () -> String) async throws -> String {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     "INSERT INTO platform_secrets (name, value) VALUES (\(name), \(generate())) ON CONFLICT DO NOTHING",
                     logger: logger
                 )
-                for try await value in try await connection.query(
+                for try await value in try await connection.guardedQuery(
                     "SELECT value FROM platform_secrets WHERE name = \(name)",
                     logger: logger
                 ).decode(String.self) {
@@ -166,7 +166,7 @@ struct PostgresIdentityStore: IdentityStore {
     }
 
     static func insert(_ token: RefreshToken, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
+        try await connection.guardedQuery(
             """
             INSERT INTO refresh_tokens (id, family_id, user_id, tenant_id, token_hash, created_at, expires_at)
             VALUES (\(token.id), \(token.familyID), \(token.userID), \(token.tenantID.rawValue), \(token.tokenHash),

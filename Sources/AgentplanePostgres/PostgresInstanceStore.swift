@@ -20,7 +20,7 @@ struct PostgresInstanceStore: InstanceStore {
         let (userConfig, config, pipeline) = try Self.json(instance)
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(instance.tenantID), logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     INSERT INTO instances (id, tenant_id, agent_id, owner_user_id, project_id, name, user_config, config,
                         pipeline_config, status, version, created_at, updated_at, status_reason)
@@ -32,7 +32,7 @@ struct PostgresInstanceStore: InstanceStore {
                     """,
                     logger: logger
                 )
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     INSERT INTO knowledge_bases (id, tenant_id, instance_id, created_at)
                     VALUES (\(UUIDv7.make()), \(instance.tenantID.rawValue), \(instance.id),
@@ -109,7 +109,7 @@ struct PostgresInstanceStore: InstanceStore {
         return try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(instance.tenantID), logger: logger) { connection in
                 var updated = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     UPDATE instances SET name = \(next.name), project_id = \(next.projectID),
                         user_config = \(userConfig)::jsonb, config = \(config)::jsonb, pipeline_config = \(pipeline)::jsonb,
@@ -138,19 +138,19 @@ struct PostgresInstanceStore: InstanceStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 var deleted = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     "DELETE FROM instances WHERE tenant_id = \(tenant.rawValue) AND id = \(id) RETURNING id",
                     logger: logger
                 ) {
                     deleted = true
                 }
                 guard deleted else { throw StoreError(.notFound, "No such instance.") }
-                try await connection.query(
+                try await connection.guardedQuery(
                     "DELETE FROM knowledge_bases WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(id)",
                     logger: logger
                 )
                 var entries = 0
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     "DELETE FROM kb_entries WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(id) RETURNING id",
                     logger: logger
                 ) {

@@ -20,7 +20,7 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(entry.tenantID), logger: logger) { connection in
                 var inserted = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     INSERT INTO kb_entries (id, tenant_id, instance_id, content, data_type, lang_hint, status,
                         failure_reason, metadata, version, created_at, updated_at, search_vector)
@@ -97,7 +97,7 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
         return try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(entry.tenantID), logger: logger) { connection in
                 var updated = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     UPDATE kb_entries SET content = \(next.content), data_type = \(next.dataType.rawValue),
                         lang_hint = \(next.langHint.rawValue), status = \(next.status.rawValue),
@@ -128,7 +128,7 @@ struct PostgresKnowledgeBaseStore: KnowledgeBaseStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 var deleted = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     DELETE FROM kb_entries WHERE tenant_id = \(tenant.rawValue) AND instance_id = \(instance) AND id = \(id)
                     RETURNING id

@@ -25,8 +25,9 @@ extension PostgresClient {
         logger: Logger,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT set_config('app.tenant_id', \(scope.setting), true)", logger: logger)
+        try await withGuardedTransaction(logger: logger) { connection in
+            try await connection.guardedQuery(
+                "SELECT set_config('app.tenant_id', \(scope.setting), true)", logger: logger)
             return try await body(connection)
         }
     }
@@ -55,7 +56,8 @@ extension PostgresClient {
             ) ap_read
             """
         return try await withConnection { connection in
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: wrapped, binds: binds), logger: logger)
+            let rows = try await connection.guardedQuery(
+                PostgresQuery(unsafeSQL: wrapped, binds: binds), logger: logger)
             return try await consume(rows)
         }
     }

@@ -23,7 +23,7 @@ enum PostgresRows {
             sql += " AND tenant_id = $2"
         }
         if liveOnly { sql += " AND deleted_at IS NULL" }
-        let rows = try await connection.query(
+        let rows = try await connection.guardedQuery(
             PostgresQuery(unsafeSQL: sql + ")", binds: binds),
             logger: logger
         )

@@ -49,7 +49,7 @@ final class PostgresRunNotifier: Sendable {
     private func send() async {
         while true {
             do {
-                try await client.query("SELECT pg_notify(\(channel), '')", logger: logger)
+                try await client.guardedQuery("SELECT pg_notify(\(channel), '')", logger: logger) { _ in }
             } catch {
                 logger.debug("run notification not sent", metadata: ["error": "\(error)"])
             }

@@ -42,7 +42,7 @@ extension PostgresRunQueue {
             }
             rows.endArray()
             let json = String(decoding: rows.bytes, as: UTF8.self)
-            try await connection.query(
+            try await connection.guardedQuery(
                 """
                 INSERT INTO runs (id, tenant_id, kind, arguments, priority, status, run_at, attempt, attempt_base,
                     max_attempts, backoff_strategy, backoff_base_seconds, backoff_cap_seconds, concurrency_key,
@@ -90,7 +90,7 @@ extension PostgresRunQueue {
         let dedupeKey = new.dedupeUntil == nil ? nil : new.dedupeKey
         if let key = dedupeKey {
             // A holder whose window has passed gives the key up.
-            try await connection.query(
+            try await connection.guardedQuery(
                 """
                 UPDATE runs SET dedupe_key = NULL
                 WHERE tenant_id = \(new.tenantID.rawValue) AND kind = \(new.kind) AND dedupe_key = \(key)
@@ -100,7 +100,7 @@ extension PostgresRunQueue {
         }
         let arguments = JSONValue.object(new.arguments).jsonText
         var inserted = false
-        for try await _ in try await connection.query(
+        for try await _ in try await connection.guardedQuery(
             """
             INSERT INTO runs (id, tenant_id, kind, arguments, priority, status, run_at, attempt, attempt_base,
                 max_attempts, backoff_strategy, backoff_base_seconds, backoff_cap_seconds, dedupe_key, dedupe_until,
@@ -119,7 +119,7 @@ extension PostgresRunQueue {
             inserted = true
         }
         if !inserted, let key = dedupeKey {
-            let rows = try await connection.query(
+            let rows = try await connection.guardedQuery(
                 """
                 SELECT \(unescaped: columns) FROM runs
                 WHERE tenant_id = \(new.tenantID.rawValue) AND kind = \(new.kind) AND dedupe_key = \(key)
@@ -191,7 +191,7 @@ extension PostgresRunQueue {
         slots.endArray()
         let changed = String(decoding: rows.bytes, as: UTF8.self)
         let freed = String(decoding: slots.bytes, as: UTF8.self)
-        try await connection.query(
+        try await connection.guardedQuery(
             """
             WITH u AS (
                 SELECT * FROM jsonb_to_recordset(\(changed)::jsonb) AS x(id uuid, status text, run_at bigint, attempt integer,
@@ -231,7 +231,7 @@ extension PostgresRunQueue {
     /// concurrency slot is given back here; a held run's ending goes through `apply`).
     static func save(_ run: Run, on connection: PostgresConnection, logger: Logger) async throws {
         let result = run.result?.jsonText
-        try await connection.query(
+        try await connection.guardedQuery(
             """
             UPDATE runs SET status = \(run.status.rawValue), run_at = ap_ts(\(run.request.runAt.microsecondsSinceEpoch)),
                 attempt = \(run.attempt), attempt_base = \(run.attemptBase), worker_id = \(run.workerID),

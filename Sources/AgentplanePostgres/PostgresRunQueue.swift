@@ -39,84 +39,108 @@ struct PostgresRunQueue: RunQueue {
 
     func claim(_ request: ClaimRequest) async throws -> [Run] {
         guard request.limit > 0 else { return [] }
+        return try await PostgresErrors.translating {
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                try await Self.claim(request, on: connection, logger: logger)
+            }
+        }
+    }
+
+    func completeAndClaim(_ completions: [UUID: RunCompletion], _ request: ClaimRequest) async throws -> (
+        applied: Set<UUID>, claimed: [Run]
+    ) {
+        guard !completions.isEmpty || request.limit > 0 else { return ([], []) }
+        let (applied, requeued, claimed) = try await PostgresErrors.translating {
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                let (applied, requeued) = try await Self.complete(
+                    worker: request.workerID, completions, now: request.now, on: connection, logger: logger)
+                let claimed =
+                    request.limit > 0 ? try await Self.claim(request, on: connection, logger: logger) : []
+                return (applied, requeued, claimed)
+            }
+        }
+        if requeued { wake() }
+        return (applied, claimed)
+    }
+
+    /// Claims inside the caller's (platform-wide) transaction.
+    static func claim(_ request: ClaimRequest, on connection: PostgresConnection, logger: Logger) async throws -> [Run]
+    {
+        guard request.limit > 0 else { return [] }
         let kinds = request.kinds.map { Array($0).sorted() }
         let now = request.now.microsecondsSinceEpoch
         let leaseUntil = now + request.leaseMicroseconds
-        return try await PostgresErrors.translating {
-            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                let rows = try await connection.query(
-                    """
-                    WITH RECURSIVE ready(tenant) AS (
-                        (SELECT tenant_id FROM runs WHERE status IN ('queued', 'failed') ORDER BY tenant_id LIMIT 1)
-                        UNION ALL
-                        SELECT (SELECT r.tenant_id FROM runs r WHERE r.status IN ('queued', 'failed')
-                            AND r.tenant_id > ready.tenant ORDER BY r.tenant_id LIMIT 1)
-                        FROM ready WHERE ready.tenant IS NOT NULL
-                    ),
-                    candidates AS (
-                        SELECT c.* FROM ready CROSS JOIN LATERAL (
-                            SELECT r.id, r.tenant_id, r.priority, r.run_at, r.concurrency_key, r.concurrency_limit
-                            FROM runs r
-                            WHERE r.tenant_id = ready.tenant AND r.status IN ('queued', 'failed')
-                                AND r.run_at <= ap_ts(\(now)) AND (\(kinds)::text[] IS NULL OR r.kind = ANY(\(kinds)))
-                            ORDER BY r.priority, r.run_at, r.id
-                            LIMIT \(request.limit)
-                            FOR UPDATE SKIP LOCKED
-                        ) c
-                        WHERE ready.tenant IS NOT NULL
-                    ),
-                    picked AS (
-                        SELECT *, row_number() OVER (PARTITION BY tenant_id, concurrency_key ORDER BY priority, run_at, id)
-                            AS key_turn
-                        FROM (
-                            SELECT * FROM candidates
-                            ORDER BY priority,
-                                row_number() OVER (PARTITION BY tenant_id, priority ORDER BY run_at, id), run_at, id
-                            LIMIT \(request.limit)
-                        ) fair
-                    ),
-                    wanted AS (
-                        SELECT tenant_id, concurrency_key AS key, count(*)::integer AS n, min(concurrency_limit) AS lim
-                        FROM picked WHERE concurrency_key IS NOT NULL GROUP BY tenant_id, concurrency_key
-                    ),
-                    grants AS (
-                        INSERT INTO run_concurrency AS rc (tenant_id, key, running, granted, limit_seen)
-                        SELECT tenant_id, key, LEAST(n, lim), LEAST(n, lim), lim FROM wanted
-                        ON CONFLICT (tenant_id, key) DO UPDATE SET
-                            granted = GREATEST(LEAST(excluded.granted, excluded.limit_seen - rc.running), 0),
-                            running = rc.running + GREATEST(LEAST(excluded.granted, excluded.limit_seen - rc.running), 0),
-                            limit_seen = excluded.limit_seen
-                        RETURNING tenant_id, key, granted
-                    ),
-                    chosen AS (
-                        SELECT p.id FROM picked p
-                        LEFT JOIN grants g ON g.tenant_id = p.tenant_id AND g.key = p.concurrency_key
-                        WHERE p.concurrency_key IS NULL OR p.key_turn <= g.granted
-                    ),
-                    claimed AS (
-                        UPDATE runs SET status = 'running', attempt = runs.attempt + 1, worker_id = \(request.workerID),
-                            lease_expires_at = ap_ts(\(leaseUntil)), updated_at = ap_ts(\(now))
-                        FROM chosen WHERE runs.id = chosen.id
-                        RETURNING runs.*
-                    ),
-                    attempts AS (
-                        INSERT INTO run_attempts (run_id, tenant_id, number, worker_id, started_at, outcome)
-                        SELECT id, tenant_id, attempt, worker_id, updated_at, 'running' FROM claimed
-                    )
-                    SELECT \(unescaped: Self.columns) FROM claimed
-                    """,
-                    logger: logger)
-                var claimed: [Run] = []
-                for try await row in rows { claimed.append(try Self.run(row.makeRandomAccess())) }
-                for (tenant, runs) in Dictionary(grouping: claimed, by: \.request.tenantID) {
-                    _ = try await PostgresEventLog.append(
-                        runs.map { Events.run(.runStarted, $0, at: request.now) }, tenant: tenant, on: connection,
-                        logger: logger)
-                }
-                return claimed.sorted {
-                    ($0.request.priority, $0.request.runAt) < ($1.request.priority, $1.request.runAt)
-                }
-            }
+        let rows = try await connection.guardedQuery(
+            """
+            WITH RECURSIVE ready(tenant) AS (
+                (SELECT tenant_id FROM runs WHERE status IN ('queued', 'failed') ORDER BY tenant_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT r.tenant_id FROM runs r WHERE r.status IN ('queued', 'failed')
+                    AND r.tenant_id > ready.tenant ORDER BY r.tenant_id LIMIT 1)
+                FROM ready WHERE ready.tenant IS NOT NULL
+            ),
+            candidates AS (
+                SELECT c.* FROM ready CROSS JOIN LATERAL (
+                    SELECT r.id, r.tenant_id, r.priority, r.run_at, r.concurrency_key, r.concurrency_limit
+                    FROM runs r
+                    WHERE r.tenant_id = ready.tenant AND r.status IN ('queued', 'failed')
+                        AND r.run_at <= ap_ts(\(now)) AND (\(kinds)::text[] IS NULL OR r.kind = ANY(\(kinds)))
+                    ORDER BY r.priority, r.run_at, r.id
+                    LIMIT \(request.limit)
+                    FOR UPDATE SKIP LOCKED
+                ) c
+                WHERE ready.tenant IS NOT NULL
+            ),
+            picked AS (
+                SELECT *, row_number() OVER (PARTITION BY tenant_id, concurrency_key ORDER BY priority, run_at, id)
+                    AS key_turn
+                FROM (
+                    SELECT * FROM candidates
+                    ORDER BY priority,
+                        row_number() OVER (PARTITION BY tenant_id, priority ORDER BY run_at, id), run_at, id
+                    LIMIT \(request.limit)
+                ) fair
+            ),
+            wanted AS (
+                SELECT tenant_id, concurrency_key AS key, count(*)::integer AS n, min(concurrency_limit) AS lim
+                FROM picked WHERE concurrency_key IS NOT NULL GROUP BY tenant_id, concurrency_key
+            ),
+            grants AS (
+                INSERT INTO run_concurrency AS rc (tenant_id, key, running, granted, limit_seen)
+                SELECT tenant_id, key, LEAST(n, lim), LEAST(n, lim), lim FROM wanted
+                ON CONFLICT (tenant_id, key) DO UPDATE SET
+                    granted = GREATEST(LEAST(excluded.granted, excluded.limit_seen - rc.running), 0),
+                    running = rc.running + GREATEST(LEAST(excluded.granted, excluded.limit_seen - rc.running), 0),
+                    limit_seen = excluded.limit_seen
+                RETURNING tenant_id, key, granted
+            ),
+            chosen AS (
+                SELECT p.id FROM picked p
+                LEFT JOIN grants g ON g.tenant_id = p.tenant_id AND g.key = p.concurrency_key
+                WHERE p.concurrency_key IS NULL OR p.key_turn <= g.granted
+            ),
+            claimed AS (
+                UPDATE runs SET status = 'running', attempt = runs.attempt + 1, worker_id = \(request.workerID),
+                    lease_expires_at = ap_ts(\(leaseUntil)), updated_at = ap_ts(\(now))
+                FROM chosen WHERE runs.id = chosen.id
+                RETURNING runs.*
+            ),
+            attempts AS (
+                INSERT INTO run_attempts (run_id, tenant_id, number, worker_id, started_at, outcome)
+                SELECT id, tenant_id, attempt, worker_id, updated_at, 'running' FROM claimed
+            )
+            SELECT \(unescaped: Self.columns) FROM claimed
+            """,
+            logger: logger)
+        var claimed: [Run] = []
+        for try await row in rows { claimed.append(try Self.run(row.makeRandomAccess())) }
+        for (tenant, runs) in Dictionary(grouping: claimed, by: \.request.tenantID) {
+            _ = try await PostgresEventLog.append(
+                runs.map { Events.run(.runStarted, $0, at: request.now) }, tenant: tenant, on: connection,
+                logger: logger)
+        }
+        return claimed.sorted {
+            ($0.request.priority, $0.request.runAt) < ($1.request.priority, $1.request.runAt)
         }
     }
 
@@ -124,7 +148,7 @@ struct PostgresRunQueue: RunQueue {
         guard !ids.isEmpty else { return [:] }
         return try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     """
                     UPDATE runs SET lease_expires_at = ap_ts(\(leaseUntil.microsecondsSinceEpoch)),
                         updated_at = ap_ts(\(now.microsecondsSinceEpoch))
@@ -143,37 +167,44 @@ struct PostgresRunQueue: RunQueue {
         guard !completions.isEmpty else { return [] }
         let (applied, requeued) = try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                let rows = try await connection.query(
-                    """
-                    SELECT \(unescaped: Self.columns) FROM runs
-                    WHERE id = ANY(\(Array(completions.keys))) AND status = 'running' AND worker_id = \(worker)
-                    ORDER BY id FOR UPDATE
-                    """,
-                    logger: logger)
-                var held: [Run] = []
-                for try await row in rows { held.append(try Self.run(row.makeRandomAccess())) }
-                var changes: [Change] = []
-                for current in held {
-                    guard let completion = completions[current.id] else { continue }
-                    let (next, outcome, event) = RunDecisions.complete(current, with: completion, now: now)
-                    changes.append(
-                        Change(current: current, next: next, outcome: outcome, error: next.lastError, event: event))
-                }
-                try await Self.apply(changes, now: now, on: connection, logger: logger)
-                let requeued = changes.contains {
-                    $0.next.status.isClaimable || $0.current.request.concurrencyKey != nil
-                }
-                return (Set(held.map(\.id)), requeued)
+                try await Self.complete(worker: worker, completions, now: now, on: connection, logger: logger)
             }
         }
         if requeued { wake() }
         return applied
     }
 
+    /// Applies completions inside the caller's (platform-wide) transaction: the ids applied, and
+    /// whether a run became claimable (a retry, or a concurrency slot given back).
+    static func complete(
+        worker: String, _ completions: [UUID: RunCompletion], now: Timestamp, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (applied: Set<UUID>, requeued: Bool) {
+        guard !completions.isEmpty else { return ([], false) }
+        let rows = try await connection.guardedQuery(
+            """
+            SELECT \(unescaped: columns) FROM runs
+            WHERE id = ANY(\(Array(completions.keys))) AND status = 'running' AND worker_id = \(worker)
+            ORDER BY id FOR UPDATE
+            """,
+            logger: logger)
+        var held: [Run] = []
+        for try await row in rows { held.append(try run(row.makeRandomAccess())) }
+        var changes: [Change] = []
+        for current in held {
+            guard let completion = completions[current.id] else { continue }
+            let (next, outcome, event) = RunDecisions.complete(current, with: completion, now: now)
+            changes.append(Change(current: current, next: next, outcome: outcome, error: next.lastError, event: event))
+        }
+        try await apply(changes, now: now, on: connection, logger: logger)
+        let requeued = changes.contains { $0.next.status.isClaimable || $0.current.request.concurrencyKey != nil }
+        return (Set(held.map(\.id)), requeued)
+    }
+
     func rescueExpired(now: Timestamp) async throws -> [Run] {
         let rescued = try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     """
                     SELECT \(unescaped: Self.columns) FROM runs
                     WHERE status = 'running' AND lease_expires_at < ap_ts(\(now.microsecondsSinceEpoch))
@@ -200,7 +231,7 @@ struct PostgresRunQueue: RunQueue {
         let (ended, dead) = retention.cutoffs(now: now)
         return try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     """
                     WITH doomed AS (
                         SELECT id FROM runs
@@ -234,7 +265,7 @@ struct PostgresRunQueue: RunQueue {
     ) async throws -> Run {
         let changed = try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     """
                     SELECT \(unescaped: Self.columns) FROM runs WHERE tenant_id = \(tenant.rawValue) AND id = \(id)
                     FOR UPDATE

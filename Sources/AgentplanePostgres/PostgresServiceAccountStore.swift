@@ -17,7 +17,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
         let scopes = String(decoding: try JSONEncoder().encode(account.scopes), as: UTF8.self)
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(account.tenantID), logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     INSERT INTO service_accounts (id, tenant_id, name, description, role, scopes, created_at)
                     VALUES (\(account.id), \(account.tenantID.rawValue), \(account.name), \(account.description),
@@ -35,7 +35,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
             try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 var binds = PostgresBindings()
                 binds.append(tenant.rawValue)
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     PostgresQuery(
                         unsafeSQL: """
                             SELECT \(Self.columns) FROM service_accounts
@@ -64,7 +64,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 var deleted = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     UPDATE service_accounts SET deleted_at = ap_ts(\(time.microsecondsSinceEpoch))
                     WHERE tenant_id = \(tenant.rawValue) AND id = \(id) AND deleted_at IS NULL RETURNING id
@@ -74,7 +74,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
                     deleted = true
                 }
                 guard deleted else { throw StoreError(.notFound, "No such service account.") }
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     UPDATE api_keys SET revoked_at = ap_ts(\(time.microsecondsSinceEpoch))
                     WHERE tenant_id = \(tenant.rawValue) AND service_account_id = \(id) AND revoked_at IS NULL
@@ -91,7 +91,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
             try await client.withTenantTransaction(.tenant(key.tenantID), logger: logger) { connection in
                 // FOR SHARE: the account cannot be deleted until this key is committed.
                 var exists = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     SELECT id FROM service_accounts
                     WHERE tenant_id = \(key.tenantID.rawValue) AND id = \(key.serviceAccountID) AND deleted_at IS NULL
@@ -114,7 +114,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
                 var binds = PostgresBindings()
                 binds.append(tenant.rawValue)
                 binds.append(account)
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     PostgresQuery(
                         unsafeSQL: """
                             SELECT \(PostgresAPIKeyStore.columns) FROM api_keys k
@@ -141,7 +141,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in
                 var revoked = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     UPDATE api_keys SET revoked_at = ap_ts(\(time.microsecondsSinceEpoch))
                     WHERE tenant_id = \(tenant.rawValue) AND service_account_id = \(account) AND id = \(key)
@@ -164,7 +164,7 @@ struct PostgresServiceAccountStore: ServiceAccountStore {
         var binds = PostgresBindings()
         binds.append(tenant.rawValue)
         binds.append(id)
-        let rows = try await connection.query(
+        let rows = try await connection.guardedQuery(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT \(columns) FROM service_accounts WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL

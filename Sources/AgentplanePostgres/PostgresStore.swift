@@ -70,7 +70,7 @@ public final class PostgresStore: Store {
             var applied: [Int] = []
             var current = 0
             while true {
-                let step = try await client.withTransaction(logger: logger) { connection in
+                let step = try await client.withGuardedTransaction(logger: logger) { connection in
                     try await migrateOneStep(on: connection)
                 }
                 current = step.current
@@ -79,7 +79,7 @@ public final class PostgresStore: Store {
                 current = version
             }
             try await client.withConnection { connection in
-                for try await bypasses in try await connection.query(
+                for try await bypasses in try await connection.guardedQuery(
                     "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
                     logger: logger
                 ).decode(Bool.self) where bypasses {
@@ -95,11 +95,11 @@ public final class PostgresStore: Store {
     /// In the caller's transaction: the schema's version, and the next migration applied if one is due.
     private func migrateOneStep(on connection: PostgresConnection) async throws -> (current: Int, applied: Int?) {
         // One migrator at a time per schema, even with many nodes starting together.
-        try await connection.query(
+        try await connection.guardedQuery(
             "SELECT pg_advisory_xact_lock(hashtext('agentplane.migrate.' || current_schema()))",
             logger: logger
         )
-        try await connection.query(
+        try await connection.guardedQuery(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
@@ -107,7 +107,7 @@ public final class PostgresStore: Store {
             logger: logger
         )
         var current = 0
-        for try await version in try await connection.query(
+        for try await version in try await connection.guardedQuery(
             "SELECT coalesce(max(version), 0) FROM schema_migrations",
             logger: logger
         ).decode(Int.self) {
@@ -124,9 +124,9 @@ public final class PostgresStore: Store {
             return (current, nil)
         }
         for statement in migration.statements {
-            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            try await connection.guardedQuery(PostgresQuery(unsafeSQL: statement), logger: logger)
         }
-        try await connection.query(
+        try await connection.guardedQuery(
             "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
             logger: logger
         )
@@ -135,7 +135,7 @@ public final class PostgresStore: Store {
 
     public func ping() async throws {
         try await PostgresErrors.translating {
-            try await client.query("SELECT 1", logger: logger)
+            try await client.guardedQuery("SELECT 1", logger: logger) { _ in }
         }
     }
 }

@@ -17,7 +17,7 @@ struct PostgresTenantStore: TenantStore {
     func create(_ tenant: Tenant, record: ChangeRecord) async throws {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(tenant.id), logger: logger) { connection in
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     INSERT INTO tenants (id, slug, name, status, max_instances, max_tasks, max_kb_entries,
                         requests_per_minute, version, created_at, updated_at)
@@ -52,7 +52,7 @@ struct PostgresTenantStore: TenantStore {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
                 var binds = PostgresBindings()
                 binds.append(slug)
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     PostgresQuery(
                         unsafeSQL: "SELECT \(Self.columns) FROM tenants WHERE slug = $1 AND deleted_at IS NULL",
                         binds: binds
@@ -71,7 +71,7 @@ struct PostgresTenantStore: TenantStore {
                 var binds = PostgresBindings()
                 binds.append(after?.rawValue)
                 binds.append(limit)
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     PostgresQuery(
                         unsafeSQL: """
                             SELECT \(Self.columns) FROM tenants
@@ -101,7 +101,7 @@ struct PostgresTenantStore: TenantStore {
                 binds.append(tenant.updatedAt.microsecondsSinceEpoch)
                 binds.append(tenant.id.rawValue)
                 binds.append(expectedVersion)
-                let rows = try await connection.query(
+                let rows = try await connection.guardedQuery(
                     PostgresQuery(
                         unsafeSQL: """
                             UPDATE tenants SET name = $1, status = $2, max_instances = $3, max_tasks = $4,
@@ -130,7 +130,7 @@ struct PostgresTenantStore: TenantStore {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(id), logger: logger) { connection in
                 var deleted = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.guardedQuery(
                     """
                     UPDATE tenants SET deleted_at = ap_ts(\(time.microsecondsSinceEpoch)), version = version + 1
                     WHERE id = \(id.rawValue) AND deleted_at IS NULL RETURNING id
@@ -140,7 +140,7 @@ struct PostgresTenantStore: TenantStore {
                     deleted = true
                 }
                 guard deleted else { throw StoreError(.notFound, "No such tenant.") }
-                try await connection.query(
+                try await connection.guardedQuery(
                     """
                     UPDATE api_keys SET revoked_at = ap_ts(\(time.microsecondsSinceEpoch))
                     WHERE tenant_id = \(id.rawValue) AND revoked_at IS NULL

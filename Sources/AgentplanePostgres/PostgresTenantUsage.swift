@@ -36,7 +36,7 @@ enum PostgresTenantUsage {
         let column = counter.rawValue
         let quota = counter.quotaColumn
         // The second SELECT only answers when nothing was reserved: the quota, for the error.
-        let rows = try await connection.query(
+        let rows = try await connection.guardedQuery(
             PostgresQuery(
                 unsafeSQL: """
                     WITH reserved AS (
@@ -76,7 +76,7 @@ enum PostgresTenantUsage {
         binds.append(tenant.rawValue)
         binds.append(Int64(count))
         let column = counter.rawValue
-        try await connection.query(
+        try await connection.guardedQuery(
             PostgresQuery(
                 unsafeSQL: """
                     UPDATE tenant_usage SET \(column) = greatest(\(column) - $2, 0) WHERE tenant_id = $1

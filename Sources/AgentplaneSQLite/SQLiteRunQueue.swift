@@ -84,16 +84,22 @@ struct SQLiteRunQueue: RunQueue {
                     SELECT tenant FROM ready WHERE tenant IS NOT NULL
                     """))
         // Each tenant's best runs, ranked within (tenant, priority); then all of them ordered by
-        // priority, rank, run-at: within a priority, tenants take turns.
+        // priority, rank, run-at: within a priority, tenants take turns. Candidates are read by their
+        // ordering columns only; the chosen ones come back whole from their UPDATE.
         struct Candidate {
-            var run: Run
+            var id: String
+            var tenant: String
+            var priority: Int
+            var runAt: Int64
+            var concurrencyKey: String?
+            var concurrencyLimit: Int
             var rank: Int
         }
         var candidates: [Candidate] = []
         let kinds = request.kinds.map { Array($0).sorted() }
         for tenant in tenants {
             var sql = """
-                SELECT \(columns) FROM runs INDEXED BY runs_claimable
+                SELECT id, priority, run_at, concurrency_key, concurrency_limit FROM runs INDEXED BY runs_claimable
                 WHERE tenant_id = ? AND status IN ('queued', 'failed') AND run_at <= ?
                 """
             var arguments: StatementArguments = [tenant, now]
@@ -104,67 +110,61 @@ struct SQLiteRunQueue: RunQueue {
             sql += " ORDER BY priority, run_at, id LIMIT ?"
             arguments += [request.limit]
             var rankByPriority: [Int: Int] = [:]
-            for run in try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments).map(run) {
-                let rank = rankByPriority[run.request.priority, default: 0]
-                rankByPriority[run.request.priority] = rank + 1
-                candidates.append(Candidate(run: run, rank: rank))
+            let rows = try Row.fetchCursor(try db.cachedStatement(sql: sql), arguments: arguments)
+            while let row = try rows.next() {
+                let priority: Int = row[1]
+                let rank = rankByPriority[priority, default: 0]
+                rankByPriority[priority] = rank + 1
+                candidates.append(
+                    Candidate(
+                        id: row[0], tenant: tenant, priority: priority, runAt: row[2], concurrencyKey: row[3],
+                        concurrencyLimit: row[4], rank: rank))
             }
         }
-        candidates.sort {
-            ($0.run.request.priority, $0.rank, $0.run.request.runAt, $0.run.id.uuidString)
-                < ($1.run.request.priority, $1.rank, $1.run.request.runAt, $1.run.id.uuidString)
-        }
+        candidates.sort { ($0.priority, $0.rank, $0.runAt, $0.id) < ($1.priority, $1.rank, $1.runAt, $1.id) }
         // Concurrency keys: the running count fleet-wide (one node on SQLite) plus what this claim takes.
         // A key is the tenant's own: another tenant's runs never take its slots.
         struct Key: Hashable {
-            var tenant: TenantID
+            var tenant: String
             var name: String
         }
-        let keys = Set(
-            candidates.compactMap { c in
-                c.run.request.concurrencyKey.map { Key(tenant: c.run.request.tenantID, name: $0) }
-            })
         var running: [Key: Int] = [:]
-        for key in keys {
-            running[key] =
-                try Int.fetchOne(
-                    try db.cachedStatement(
-                        sql:
-                            "SELECT count(*) FROM runs WHERE status = 'running' AND tenant_id = ? AND concurrency_key = ?"
-                    ),
-                    arguments: [key.tenant.description, key.name]) ?? 0
-        }
         var claimed: [Run] = []
-        let leaseUntil = Timestamp(microsecondsSinceEpoch: now + request.leaseMicroseconds)
+        let leaseUntil = now + request.leaseMicroseconds
         for candidate in candidates where claimed.count < request.limit {
-            var run = candidate.run
-            if let name = run.request.concurrencyKey {
-                let key = Key(tenant: run.request.tenantID, name: name)
-                let count = running[key, default: 0]
-                guard count < run.request.concurrencyLimit else { continue }
+            if let name = candidate.concurrencyKey {
+                let key = Key(tenant: candidate.tenant, name: name)
+                let count =
+                    try running[key]
+                    ?? Int.fetchOne(
+                        try db.cachedStatement(
+                            sql:
+                                "SELECT count(*) FROM runs WHERE status = 'running' AND tenant_id = ? AND concurrency_key = ?"
+                        ),
+                        arguments: [key.tenant, key.name]) ?? 0
+                guard count < candidate.concurrencyLimit else {
+                    running[key] = count
+                    continue
+                }
                 running[key] = count + 1
             }
-            run.status = .running
-            run.attempt += 1
-            run.workerID = request.workerID
-            run.leaseExpiresAt = leaseUntil
-            run.updatedAt = request.now
-            try db.cachedStatement(
-                sql: """
-                    UPDATE runs SET status = 'running', attempt = ?, worker_id = ?, lease_expires_at = ?, updated_at = ?
-                    WHERE id = ?
-                    """
-            ).execute(arguments: [
-                run.attempt, request.workerID, leaseUntil.microsecondsSinceEpoch, now, run.id.lowercasedString,
-            ])
+            guard
+                let run = try Row.fetchOne(
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE runs SET status = 'running', attempt = attempt + 1, worker_id = ?,
+                                lease_expires_at = ?, updated_at = ?
+                            WHERE id = ? RETURNING \(columns)
+                            """),
+                    arguments: [request.workerID, leaseUntil, now, candidate.id]
+                ).map(run)
+            else { continue }
             try db.cachedStatement(
                 sql: """
                     INSERT INTO run_attempts (run_id, tenant_id, number, worker_id, started_at, ended_at, outcome, error)
                     VALUES (?, ?, ?, ?, ?, NULL, 'running', NULL)
                     """
-            ).execute(arguments: [
-                run.id.lowercasedString, run.request.tenantID.description, run.attempt, request.workerID, now,
-            ])
+            ).execute(arguments: [candidate.id, candidate.tenant, run.attempt, request.workerID, now])
             claimed.append(run)
         }
         for (tenant, runs) in Dictionary(grouping: claimed, by: \.request.tenantID) {
@@ -200,31 +200,48 @@ struct SQLiteRunQueue: RunQueue {
     func complete(worker: String, _ completions: [UUID: RunCompletion], now: Timestamp) async throws -> Set<UUID> {
         guard !completions.isEmpty else { return [] }
         return try await SQLiteErrors.translating {
+            try await pool.write { db in try Self.complete(worker: worker, completions, now: now, in: db) }
+        }
+    }
+
+    func completeAndClaim(_ completions: [UUID: RunCompletion], _ request: ClaimRequest) async throws -> (
+        applied: Set<UUID>, claimed: [Run]
+    ) {
+        guard !completions.isEmpty || request.limit > 0 else { return ([], []) }
+        return try await SQLiteErrors.translating {
             try await pool.write { db in
-                var applied: Set<UUID> = []
-                for (id, completion) in completions {
-                    guard
-                        let current = try Row.fetchOne(
-                            try db.cachedStatement(
-                                sql:
-                                    "SELECT \(Self.columns) FROM runs WHERE id = ? AND status = 'running' AND worker_id = ?"
-                            ),
-                            arguments: [id.lowercasedString, worker]
-                        ).map(Self.run)
-                    else { continue }
-                    let (next, outcome, event) = RunDecisions.complete(current, with: completion, now: now)
-                    try Self.save(next, in: db)
-                    try Self.endAttempt(
-                        of: next, number: current.attempt, outcome: outcome, error: next.lastError, at: now, in: db)
-                    if let event {
-                        _ = try SQLiteEventLog.append(
-                            [Events.run(event, next, at: now)], tenant: next.request.tenantID, in: db)
-                    }
-                    applied.insert(id)
-                }
-                return applied
+                let applied = try Self.complete(worker: request.workerID, completions, now: request.now, in: db)
+                return (applied, request.limit > 0 ? try Self.claim(request, in: db) : [])
             }
         }
+    }
+
+    /// Applies completions of runs `worker` still holds, inside the caller's transaction.
+    static func complete(worker: String, _ completions: [UUID: RunCompletion], now: Timestamp, in db: Database) throws
+        -> Set<UUID>
+    {
+        var applied: Set<UUID> = []
+        var events: [TenantID: [NewEvent]] = [:]
+        for (id, completion) in completions {
+            guard
+                let current = try Row.fetchOne(
+                    try db.cachedStatement(
+                        sql:
+                            "SELECT \(Self.columns) FROM runs WHERE id = ? AND status = 'running' AND worker_id = ?"
+                    ),
+                    arguments: [id.lowercasedString, worker]
+                ).map(Self.run)
+            else { continue }
+            let (next, outcome, event) = RunDecisions.complete(current, with: completion, now: now)
+            try Self.save(next, in: db)
+            try Self.endAttempt(
+                of: next, number: current.attempt, outcome: outcome, error: next.lastError, at: now, in: db)
+            if let event { events[next.request.tenantID, default: []].append(Events.run(event, next, at: now)) }
+            applied.insert(id)
+        }
+        // One append per tenant (one sequence step for the batch).
+        for (tenant, events) in events { _ = try SQLiteEventLog.append(events, tenant: tenant, in: db) }
+        return applied
     }
 
     func rescueExpired(now: Timestamp) async throws -> [Run] {

@@ -75,6 +75,11 @@ public protocol RunQueue: Sendable {
     func heartbeat(worker: String, ids: [UUID], leaseUntil: Timestamp, now: Timestamp) async throws -> [UUID: Bool]
     /// Applies the completions of runs `worker` still holds, in one transaction; answers the ids applied.
     func complete(worker: String, _ completions: [UUID: RunCompletion], now: Timestamp) async throws -> Set<UUID>
+    /// One round of a worker's loop: applies `completions` (as `complete`), then claims (as `claim`),
+    /// in one transaction where the backend can. Answers the ids applied and the runs claimed.
+    func completeAndClaim(_ completions: [UUID: RunCompletion], _ request: ClaimRequest) async throws -> (
+        applied: Set<UUID>, claimed: [Run]
+    )
     /// Rescues runs whose lease has expired: the attempt is recorded `lost`, and the run is claimable
     /// again (or `dead` when it has no attempts left). Answers the rescued runs as they are now.
     func rescueExpired(now: Timestamp) async throws -> [Run]
@@ -96,6 +101,16 @@ public protocol RunQueue: Sendable {
     func list(tenant: TenantID, query: RunQuery) async throws -> [Run]
     /// Runs by state and kind, for the queue-depth metrics (every tenant).
     func depth() async throws -> [RunDepth]
+}
+
+extension RunQueue {
+    /// Two transactions: the completions, then the claim.
+    public func completeAndClaim(_ completions: [UUID: RunCompletion], _ request: ClaimRequest) async throws -> (
+        applied: Set<UUID>, claimed: [Run]
+    ) {
+        let applied = try await complete(worker: request.workerID, completions, now: request.now)
+        return (applied, try await claim(request))
+    }
 }
 
 /// How many runs of a kind are in a state, and since when the oldest claimable one waits.

@@ -34,11 +34,11 @@ import Testing
 
     /// `seed`, also naming the agent (for more instances created through the API).
     static func seedWithAgent(
-        _ database: IsolatedDatabase, endpoint: String?
+        _ database: IsolatedDatabase, endpoint: String?, quotas: TenantQuotas = .defaults
     ) async throws -> (tenant: TenantID, agent: UUID, instance: UUID) {
         try await withRunningStore(try database.openStore()) { store in
             _ = try await store.migrate()
-            let tenant = try await Fixtures.createTenant(in: store).id
+            let tenant = try await Fixtures.createTenant(in: store, quotas: quotas).id
             let agent = Fixtures.agent()
             try await store.agents.create(agent, record: Fixtures.record(.platform))
             let useCases = UseCases(store: store, passwords: PasswordHasher(cost: 4))

@@ -197,6 +197,53 @@ import Testing
         }
     }
 
+    /// An attempt past the run timeout is cancelled and fails with the timeout as its error; a handler
+    /// that ignores the cancel loses its slot after `abandonAfter` (with one slot, the retry could not
+    /// start otherwise), and what it reports when it finally returns is ignored.
+    @Test(arguments: TestBackend.allCases)
+    func attemptsPastTheTimeoutFailAndAHandlerIgnoringItsCancelIsAbandoned(backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let tenant = try await Fixtures.createTenant(in: store).id
+            let stuck = LockedValue<CheckedContinuation<Void, Never>?>(nil)
+            let stuckStarted = Latch(count: 1)
+            var settings = Self.settings("w1", concurrency: 1)
+            settings.runTimeout = .milliseconds(300)
+            settings.abandonAfter = .milliseconds(300)
+            let worker = RunWorker(
+                store: store,
+                handlers: [
+                    "test.slow": { context in
+                        switch context.run.attempt {
+                        case 1:
+                            // Deaf to cancellation: waits until the test lets it go.
+                            await withCheckedContinuation { continuation in
+                                stuck.withLock { $0 = continuation }
+                                stuckStarted.countDown()
+                            }
+                            return .string("too late")
+                        case 2:
+                            await Self.untilCancelled()
+                            throw CancellationError()
+                        default:
+                            return .string("done")
+                        }
+                    }
+                ], settings: settings, logger: testLogger())
+            let run = try await store.runs.enqueue([Self.new(tenant, kind: "test.slow", maxAttempts: 3)])[0]
+            try await Self.running(worker) {
+                try await Self.until(store, within: .seconds(30)) {
+                    try await store.runs.find(tenant: tenant, id: run.id)?.status == .succeeded
+                }
+                try await stuckStarted.wait(within: .seconds(1))
+                stuck.withLock { $0?.resume() }
+            }
+            let attempts = try await store.runs.attempts(tenant: tenant, id: run.id)
+            #expect(attempts.map(\.outcome) == [.failed, .failed, .succeeded])
+            #expect(attempts.prefix(2).map(\.error) == Array(repeating: "timed out after 0.3 seconds", count: 2))
+            #expect(try await store.runs.find(tenant: tenant, id: run.id)?.result == .string("done"))
+        }
+    }
+
     /// Two nodes (two stores, each with its own connection pool and LISTEN connection) on one
     /// PostgreSQL drain 1,000 runs with each executed exactly once (SKIP LOCKED claims, NOTIFY
     /// wake-ups across nodes).
