@@ -79,7 +79,7 @@ extension PostgresConnection {
     /// `query(_:logger:)`, failing with `unavailable` instead of waiting forever when the connection
     /// closes before the query reached it (see `PostgresQueryGuard`).
     @discardableResult
-    func guardedQuery(
+    package func guardedQuery(
         _ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line
     ) async throws -> PostgresRowSequence {
         if isClosed { throw Self.closedError }

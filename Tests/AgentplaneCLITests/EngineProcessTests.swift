@@ -1,5 +1,6 @@
 import AgentplaneApp
 import AgentplaneCore
+import AgentplanePostgres
 import AgentplaneStore
 import AgentplaneTesting
 import Foundation
@@ -75,7 +76,7 @@ import Testing
 
     /// Lifts row-level security for this session (every tenant's rows, as the platform's own work does).
     static func seeEveryTenant(_ connection: PostgresConnection) async throws {
-        try await connection.query("SELECT set_config('app.tenant_id', '*', false)", logger: testLogger())
+        try await connection.guardedQuery("SELECT set_config('app.tenant_id', '*', false)", logger: testLogger())
     }
 
     /// An agent service's answers: the first waits for `release` (a probe in flight), the rest are 200.
