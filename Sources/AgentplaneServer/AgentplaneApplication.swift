@@ -91,7 +91,9 @@ public enum AgentplaneApplication {
             retention: settings.retention, logger: logger)
         let worker = RunWorker(
             store: store, handlers: work.handlers, deadHandlers: work.deadHandlers,
-            settings: RunWorkerSettings(concurrency: settings.workerConcurrency, lease: settings.lease), clock: clock,
+            settings: RunWorkerSettings(
+                concurrency: settings.workerConcurrency, lease: settings.lease, runTimeout: settings.runTimeout),
+            clock: clock,
             logger: logger)
         return [
             worker, MaintenanceTicker(store: store, period: settings.maintenancePeriod, clock: clock, logger: logger),

@@ -165,6 +165,8 @@ public struct EngineSettings: Sendable {
     public var lease: Duration = .seconds(30)
     /// Hosts tenants' configurations may point the platform at although they are not public.
     public var allowedOutboundHosts: [String] = []
+    /// How long one attempt may run before it is cancelled and fails (retried while attempts are left).
+    public var runTimeout: Duration = .seconds(900)
     /// How long ended runs are kept.
     public var retention = RunRetention()
     /// How often maintenance (idempotency keys, run retention) runs.

@@ -24,6 +24,13 @@ struct EngineOptions: ParsableArguments {
 
     @Option(
         name: .long,
+        help:
+            "Seconds one attempt of a run may take before it is cancelled and fails, to be retried (env AGENTPLANE_RUN_TIMEOUT_SECONDS; default 900)."
+    )
+    var runTimeoutSeconds: String?
+
+    @Option(
+        name: .long,
         help: "Days succeeded and cancelled runs are kept (env AGENTPLANE_RUN_RETENTION_DAYS; default 7).")
     var runRetentionDays: String?
 
@@ -41,6 +48,9 @@ struct EngineOptions: ParsableArguments {
             workerConcurrency, "AGENTPLANE_WORKER_CONCURRENCY", "--worker-concurrency", default: 8, 1...1024)
         settings.lease = .seconds(
             try Self.number(leaseSeconds, "AGENTPLANE_LEASE_SECONDS", "--lease-seconds", default: 30, 2...3600))
+        settings.runTimeout = .seconds(
+            try Self.number(
+                runTimeoutSeconds, "AGENTPLANE_RUN_TIMEOUT_SECONDS", "--run-timeout-seconds", default: 900, 1...86_400))
         let hosts =
             allowOutboundHost.isEmpty
             ? (DatabaseOptions.resolve(nil, "AGENTPLANE_ALLOW_OUTBOUND_HOSTS") ?? "").split(separator: ",").map {
@@ -61,8 +71,10 @@ struct EngineOptions: ParsableArguments {
     ) throws -> Int {
         guard let text = DatabaseOptions.resolve(flag, variable) else { return value }
         guard let number = Int(text), range.contains(number) else {
+            // Named as the operator gave it: the flag, or the variable when the value came from there.
             throw ConfigurationError(
-                "\(name) must be a whole number between \(range.lowerBound) and \(range.upperBound), got '\(text)'")
+                "\(flag == nil ? variable : name) must be a whole number between \(range.lowerBound) and "
+                    + "\(range.upperBound), got '\(text)'")
         }
         return number
     }

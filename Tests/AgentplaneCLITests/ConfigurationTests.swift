@@ -42,6 +42,12 @@ import Testing
             mentions: "AGENTPLANE_BOOTSTRAP_KEY"),
         BadValue(arguments: ["serve", "--max-body-bytes", "10"], mentions: "body limit"),
         BadValue(arguments: ["serve", "--frobnicate"], mentions: "frobnicate"),
+        BadValue(arguments: ["worker", "--worker-concurrency", "0"], mentions: "--worker-concurrency"),
+        BadValue(arguments: ["worker", "--lease-seconds", "1"], mentions: "--lease-seconds"),
+        BadValue(arguments: ["serve", "--run-timeout-seconds", "0"], mentions: "--run-timeout-seconds"),
+        BadValue(
+            arguments: ["worker"], environment: ["AGENTPLANE_RUN_TIMEOUT_SECONDS": "forever"],
+            mentions: "AGENTPLANE_RUN_TIMEOUT_SECONDS"),
         BadValue(arguments: ["launch"], mentions: "launch"),
     ]
 
