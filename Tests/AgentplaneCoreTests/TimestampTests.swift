@@ -55,6 +55,15 @@ import Testing
         #expect(Array(later.lowercasedString)[14] == "7")
         #expect(["8", "9", "a", "b"].contains(Array(later.lowercasedString)[19]))
     }
+
+    @Test func uuidV7StartsWithItsMillisecondsAndDiffersWithinOne() {
+        let at = Timestamp(microsecondsSinceEpoch: 1_733_000_000_123_456)
+        let ids = (0..<1000).map { _ in UUIDv7.make(at: at) }
+        #expect(Set(ids).count == 1000)
+        let millis = String(1_733_000_000_123, radix: 16)
+        let prefix = String(repeating: "0", count: 12 - millis.count) + millis
+        #expect(ids.allSatisfy { $0.lowercasedString.replacingOccurrences(of: "-", with: "").hasPrefix(prefix) })
+    }
 }
 
 /// The hand-written hex and UUID text agree with Foundation's.
