@@ -1,4 +1,4 @@
-// `runs-bench rescue BACKEND LEASE_SECONDS SAMPLES`: the time from `kill -9` of a worker process that
+// `runs-bench rescue postgres LEASE_SECONDS SAMPLES`: the time from `kill -9` of a worker process that
 // holds a run to that run starting again on another worker (issue #8 item 10). Each sample enqueues a
 // run, starts `runs-bench hold …` as a child process whose worker claims it and never finishes, kills
 // the child with SIGKILL once it says it holds the run, then starts a worker in this process and

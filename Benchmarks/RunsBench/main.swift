@@ -32,6 +32,11 @@ if arguments.count == 5, arguments[1] == "latency", let backlog = Int(arguments[
 // The rescue benchmark, and the holding worker it starts as a child process: `hold BACKEND LOCATION
 // LEASE_SECONDS`, LOCATION the parent's data directory or database URL.
 if arguments.count == 5, arguments[1] == "rescue" || arguments[1] == "hold" {
+    guard arguments[2] == "postgres" else {
+        // The rescuer is a second node, and SQLite serves one node (its store refuses a second process).
+        print("rescue needs two nodes on one database: postgres only")
+        exit(2)
+    }
     var logger = Logger(label: "runs-bench")
     logger.logLevel = .warning
     let backend = arguments[2]

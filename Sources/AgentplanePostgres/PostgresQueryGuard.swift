@@ -86,9 +86,10 @@ extension PostgresConnection {
         let once = ResumeOnce<PostgresRowSequence>()
         return try await withCheckedThrowingContinuation { continuation in
             once.set(continuation)
-            // The waiter exists before the write, so a close at any moment after it fails the query.
+            // The waiter exists before the write, so a close at any moment after it fails the query. The
+            // task starts at once on this thread (no executor hop before the write).
             let watch = PostgresQueryGuard.shared.watch(self) { once.resume(with: .failure(Self.closedError)) }
-            Task {
+            Task.immediate {
                 let result: Result<PostgresRowSequence, any Error>
                 do {
                     result = .success(try await self.query(query, logger: logger, file: file, line: line))
