@@ -170,6 +170,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AgentplaneScheduleTests",
+            dependencies: ["AgentplaneCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StoreConformanceTests",
             dependencies: ["AgentplaneApp", "AgentplaneEngine", "AgentplaneTesting"],
             swiftSettings: swiftSettings
