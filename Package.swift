@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -83,6 +84,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MCP client side: stdio server processes (allow-listed) and a streamable-HTTP transport that
+        // reads JSON and SSE replies; a pool that keeps servers alive.
+        .target(
+            name: "AgentplaneMCP",
+            dependencies: [
+                "AgentplaneCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MCP", package: "swift-sdk"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -172,6 +185,16 @@ let package = Package(
         .testTarget(
             name: "AgentplaneScheduleTests",
             dependencies: ["AgentplaneCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentplanePipelineTests",
+            dependencies: ["AgentplaneCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentplaneMCPTests",
+            dependencies: ["AgentplaneMCP"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// Tests of AgentplaneMCP against real MCP servers.

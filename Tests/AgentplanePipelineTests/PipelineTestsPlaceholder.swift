@@ -1,0 +1,1 @@
+// Tests of the pure pipeline, trigger and condition code of AgentplaneCore.
