@@ -1,1 +1,0 @@
-// Tests of the pure pipeline, trigger and condition code of AgentplaneCore.
