@@ -11,6 +11,8 @@ public struct UseCases: Sendable {
     public let clock: any WallClock
     /// bcrypt (or a cheaper hash in tests).
     public let passwords: any PasswordHashing
+    /// The server's settings for tasks.
+    public var taskSettings = TaskSettings()
 
     /// Creates the use cases over `store`.
     public init(store: any Store, clock: any WallClock = SystemWallClock(), passwords: any PasswordHashing) {

@@ -24,6 +24,11 @@ public enum EventType: String, Sendable, CaseIterable {
     case entryUpdated = "knowledge_base.entry.updated"
     case entryStatusChanged = "knowledge_base.entry.status_changed"
     case entryDeleted = "knowledge_base.entry.deleted"
+    case taskCreated = "task.created"
+    case taskUpdated = "task.updated"
+    case taskStatusChanged = "task.status_changed"
+    case taskDeleted = "task.deleted"
+    case taskFired = "task.fired"
     case runQueued = "run.queued"
     case runStarted = "run.started"
     case runSucceeded = "run.succeeded"
@@ -267,6 +272,7 @@ public enum Events {
             "max_attempts": .int(Int64(run.request.maxAttempts)),
         ]
         if let instance = run.request.instanceID { data["instance_id"] = .string(instance.lowercasedString) }
+        if let task = run.request.taskID { data["task_id"] = .string(task.lowercasedString) }
         if let error = run.lastError, run.status == .failed || run.status == .dead { data["error"] = .string(error) }
         if run.status == .failed || run.status == .queued { data["run_at"] = .string(run.request.runAt.rfc3339) }
         return NewEvent(

@@ -109,6 +109,8 @@ public struct NewRun: Sendable, Hashable {
     public var concurrencyLimit: Int
     /// The instance the run is about, if any (a filter of the runs API).
     public var instanceID: UUID?
+    /// The task whose fire it is, if any (a filter of the runs API).
+    public var taskID: UUID?
     /// Created.
     public var createdAt: Timestamp
 
@@ -132,6 +134,7 @@ public struct NewRun: Sendable, Hashable {
         concurrencyKey: String? = nil,
         concurrencyLimit: Int = 1,
         instanceID: UUID? = nil,
+        taskID: UUID? = nil,
         createdAt: Timestamp
     ) {
         self.id = id
@@ -147,6 +150,7 @@ public struct NewRun: Sendable, Hashable {
         self.concurrencyKey = concurrencyKey
         self.concurrencyLimit = concurrencyLimit
         self.instanceID = instanceID
+        self.taskID = taskID
         self.createdAt = createdAt
     }
 

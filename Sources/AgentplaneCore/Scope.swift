@@ -10,6 +10,8 @@ public enum Scope {
         ("service_accounts:read", "list service accounts and their keys (prefixes only)"),
         ("service_accounts:write", "create and delete service accounts, create and revoke their keys"),
         ("audit:read", "read the tenant's audit log"),
+        ("tasks:read", "read the tenant's tasks and preview schedules"),
+        ("tasks:write", "create, change, run, snooze, pause, resume, cancel and delete the tenant's tasks"),
         ("runs:read", "read the tenant's runs (the job engine's work and its dead letters)"),
         ("runs:write", "cancel and replay the tenant's runs"),
         ("tenants:read", "read the caller's own tenant"),

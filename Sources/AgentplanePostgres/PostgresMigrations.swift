@@ -431,5 +431,6 @@ enum PostgresMigrations {
             name: "instances_status_reason",
             statements: ["ALTER TABLE instances ADD COLUMN status_reason text"]
         ),
+        tasksMigration,
     ]
 }

@@ -37,6 +37,7 @@ extension PostgresRunQueue {
                 rows.field("max_attempts", Int64(run.maxAttempts))
                 rows.field("priority", Int64(run.priority))
                 rows.field("run_at", run.runAt.microsecondsSinceEpoch)
+                rows.field("task_id", run.taskID?.lowercasedString)
                 rows.field("tenant_id", run.tenantID.description)
                 rows.endObject()
             }
@@ -46,14 +47,14 @@ extension PostgresRunQueue {
                 """
                 INSERT INTO runs (id, tenant_id, kind, arguments, priority, status, run_at, attempt, attempt_base,
                     max_attempts, backoff_strategy, backoff_base_seconds, backoff_cap_seconds, concurrency_key,
-                    concurrency_limit, instance_id, cancel_requested, created_at, updated_at)
+                    concurrency_limit, instance_id, cancel_requested, created_at, updated_at, task_id)
                 SELECT id, tenant_id, kind, arguments, priority, 'queued', ap_ts(run_at), 0, 0, max_attempts,
                     backoff_strategy, backoff_base_seconds, backoff_cap_seconds, concurrency_key, concurrency_limit,
-                    instance_id, false, ap_ts(created_at), ap_ts(created_at)
+                    instance_id, false, ap_ts(created_at), ap_ts(created_at), task_id
                 FROM jsonb_to_recordset(\(json)::jsonb) AS x(id uuid, tenant_id uuid, kind text, arguments jsonb,
                     priority integer, run_at bigint, max_attempts integer, backoff_strategy text,
                     backoff_base_seconds double precision, backoff_cap_seconds double precision, concurrency_key text,
-                    concurrency_limit integer, instance_id uuid, created_at bigint)
+                    concurrency_limit integer, instance_id uuid, created_at bigint, task_id uuid)
                 """,
                 logger: logger)
             for new in plain {
@@ -104,13 +105,13 @@ extension PostgresRunQueue {
             """
             INSERT INTO runs (id, tenant_id, kind, arguments, priority, status, run_at, attempt, attempt_base,
                 max_attempts, backoff_strategy, backoff_base_seconds, backoff_cap_seconds, dedupe_key, dedupe_until,
-                concurrency_key, concurrency_limit, instance_id, cancel_requested, created_at, updated_at)
+                concurrency_key, concurrency_limit, instance_id, cancel_requested, created_at, updated_at, task_id)
             VALUES (\(new.id), \(new.tenantID.rawValue), \(new.kind), \(arguments)::jsonb, \(new.priority), 'queued',
                 ap_ts(\(new.runAt.microsecondsSinceEpoch)), 0, 0, \(new.maxAttempts), \(new.backoff.strategy.rawValue),
                 \(new.backoff.baseSeconds), \(new.backoff.capSeconds), \(dedupeKey),
                 ap_ts(\(new.dedupeUntil?.microsecondsSinceEpoch)), \(new.concurrencyKey), \(new.concurrencyLimit),
                 \(new.instanceID), false, ap_ts(\(new.createdAt.microsecondsSinceEpoch)),
-                ap_ts(\(new.createdAt.microsecondsSinceEpoch)))
+                ap_ts(\(new.createdAt.microsecondsSinceEpoch)), \(new.taskID))
             ON CONFLICT (tenant_id, kind, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
             RETURNING id
             """,
@@ -267,7 +268,8 @@ extension PostgresRunQueue {
             dedupeKey: try row["dedupe_key"].decode(String?.self), dedupeWindowSeconds: window,
             concurrencyKey: try row["concurrency_key"].decode(String?.self),
             concurrencyLimit: try row["concurrency_limit"].decode(Int.self),
-            instanceID: try row["instance_id"].decode(UUID?.self), createdAt: createdAt)
+            instanceID: try row["instance_id"].decode(UUID?.self), taskID: try row["task_id"].decode(UUID?.self),
+            createdAt: createdAt)
         return Run(
             request: request, status: status, attempt: try row["attempt"].decode(Int.self),
             attemptBase: try row["attempt_base"].decode(Int.self), workerID: try row["worker_id"].decode(String?.self),

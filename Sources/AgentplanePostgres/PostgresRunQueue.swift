@@ -22,7 +22,8 @@ struct PostgresRunQueue: RunQueue {
         attempt_base, max_attempts, backoff_strategy, backoff_base_seconds, backoff_cap_seconds, dedupe_key,
         ap_micros(dedupe_until) AS dedupe_until, concurrency_key, concurrency_limit, instance_id, worker_id,
         ap_micros(lease_expires_at) AS lease_expires_at, cancel_requested, result::text AS result, last_error,
-        ap_micros(created_at) AS created_at, ap_micros(updated_at) AS updated_at, ap_micros(finished_at) AS finished_at
+        ap_micros(created_at) AS created_at, ap_micros(updated_at) AS updated_at, ap_micros(finished_at) AS finished_at,
+        task_id
         """
 
     func enqueue(_ runs: [NewRun]) async throws -> [Run] {
@@ -343,11 +344,13 @@ struct PostgresRunQueue: RunQueue {
         binds.append(query.createdBefore?.microsecondsSinceEpoch)
         binds.append(query.before)
         binds.append(query.limit)
+        binds.append(query.taskID)
         let sql = """
             SELECT \(Self.columns) FROM runs
             WHERE tenant_id = $1 AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR status = $3)
                 AND ($4::uuid IS NULL OR instance_id = $4) AND ($5::bigint IS NULL OR created_at >= ap_ts($5))
                 AND ($6::bigint IS NULL OR created_at < ap_ts($6)) AND ($7::uuid IS NULL OR id < $7)
+                AND ($9::uuid IS NULL OR task_id = $9)
             ORDER BY id DESC LIMIT $8
             """
         return try await PostgresErrors.translating {

@@ -37,6 +37,9 @@ public final class PostgresStore: Store {
     public var runs: any RunQueue {
         PostgresRunQueue(client: client, logger: logger) { [notifier] in notifier.wake() }
     }
+    public var tasks: any TaskStore {
+        PostgresTaskStore(client: client, logger: logger) { [notifier] in notifier.wake() }
+    }
     public let runWakeup: RunWakeup
     let notifier: PostgresRunNotifier
 

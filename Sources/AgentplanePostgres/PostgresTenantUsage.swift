@@ -13,12 +13,14 @@ enum PostgresTenantUsage {
     enum Counter: String {
         case instances
         case kbEntries = "kb_entries"
+        case tasks
 
         /// The `tenants` column holding the quota.
         var quotaColumn: String {
             switch self {
             case .instances: "max_instances"
             case .kbEntries: "max_kb_entries"
+            case .tasks: "max_tasks"
             }
         }
     }
@@ -91,6 +93,7 @@ enum PostgresTenantUsage {
         switch counter {
         case .instances: "The tenant's instance quota is used up."
         case .kbEntries: "The tenant's knowledge-base quota is used up."
+        case .tasks: "The tenant's task quota is used up."
         }
     }
 }

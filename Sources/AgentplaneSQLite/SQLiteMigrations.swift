@@ -393,5 +393,6 @@ enum SQLiteMigrations {
             name: "instances_status_reason",
             statements: ["ALTER TABLE instances ADD COLUMN status_reason TEXT"]
         ),
+        tasksMigration,
     ]
 }

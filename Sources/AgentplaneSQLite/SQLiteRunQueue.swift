@@ -38,15 +38,15 @@ struct SQLiteRunQueue: RunQueue {
                 INSERT INTO runs (id, tenant_id, kind, arguments, priority, status, run_at, attempt, attempt_base, max_attempts,
                     backoff_strategy, backoff_base_seconds, backoff_cap_seconds, dedupe_key, dedupe_until,
                     concurrency_key, concurrency_limit, instance_id, worker_id, lease_expires_at, cancel_requested,
-                    result, last_error, created_at, updated_at, finished_at)
-                VALUES (?, ?, ?, ?, ?, 'queued', ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0, NULL, NULL, ?, ?, NULL)
+                    result, last_error, created_at, updated_at, finished_at, task_id)
+                VALUES (?, ?, ?, ?, ?, 'queued', ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0, NULL, NULL, ?, ?, NULL, ?)
                 """
         ).execute(arguments: [
             new.id.lowercasedString, new.tenantID.description, new.kind, JSONValue.object(new.arguments).jsonText,
             new.priority, new.runAt.microsecondsSinceEpoch, new.maxAttempts, new.backoff.strategy.rawValue,
             new.backoff.baseSeconds, new.backoff.capSeconds, dedupeKey, new.dedupeUntil?.microsecondsSinceEpoch,
             new.concurrencyKey, new.concurrencyLimit, new.instanceID?.lowercasedString,
-            new.createdAt.microsecondsSinceEpoch, new.createdAt.microsecondsSinceEpoch,
+            new.createdAt.microsecondsSinceEpoch, new.createdAt.microsecondsSinceEpoch, new.taskID?.lowercasedString,
         ])
         let run = Run(
             request: NewRun(
@@ -54,7 +54,7 @@ struct SQLiteRunQueue: RunQueue {
                 runAt: new.runAt, maxAttempts: new.maxAttempts, backoff: new.backoff, dedupeKey: dedupeKey,
                 dedupeWindowSeconds: dedupeKey == nil ? 0 : new.dedupeWindowSeconds,
                 concurrencyKey: new.concurrencyKey, concurrencyLimit: new.concurrencyLimit,
-                instanceID: new.instanceID, createdAt: new.createdAt),
+                instanceID: new.instanceID, taskID: new.taskID, createdAt: new.createdAt),
             status: .queued, attempt: 0, workerID: nil, leaseExpiresAt: nil, cancelRequested: false, result: nil,
             lastError: nil, updatedAt: new.createdAt, finishedAt: nil)
         _ = try SQLiteEventLog.append([Events.run(.runQueued, run, at: new.createdAt)], tenant: new.tenantID, in: db)
@@ -274,6 +274,10 @@ struct SQLiteRunQueue: RunQueue {
                     sql += " AND instance_id = ?"
                     arguments += [instance.lowercasedString]
                 }
+                if let task = query.taskID {
+                    sql += " AND task_id = ?"
+                    arguments += [task.lowercasedString]
+                }
                 if let from = query.createdFrom {
                     sql += " AND created_at >= ?"
                     arguments += [from.microsecondsSinceEpoch]
@@ -348,7 +352,7 @@ struct SQLiteRunQueue: RunQueue {
         id, tenant_id, kind, arguments, priority, status, run_at, attempt, max_attempts, backoff_strategy, \
         backoff_base_seconds, backoff_cap_seconds, dedupe_key, dedupe_until, concurrency_key, concurrency_limit, \
         instance_id, worker_id, lease_expires_at, cancel_requested, result, last_error, created_at, updated_at, \
-        finished_at, attempt_base
+        finished_at, attempt_base, task_id
         """
 
     static func run(_ row: Row) throws -> Run {
@@ -364,7 +368,8 @@ struct SQLiteRunQueue: RunQueue {
             runAt: Timestamp(microsecondsSinceEpoch: row[6]), maxAttempts: row[8],
             backoff: Backoff(strategy: strategy, baseSeconds: row[10], capSeconds: row[11]), dedupeKey: row[12],
             dedupeWindowSeconds: window, concurrencyKey: row[14], concurrencyLimit: row[15],
-            instanceID: (row[16] as String?).flatMap(UUID.init(canonical:)), createdAt: createdAt)
+            instanceID: (row[16] as String?).flatMap(UUID.init(canonical:)),
+            taskID: (row[26] as String?).flatMap(UUID.init(canonical:)), createdAt: createdAt)
         return Run(
             request: request, status: status, attempt: row[7], attemptBase: row[25], workerID: row[17],
             leaseExpiresAt: (row[18] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),

@@ -36,6 +36,7 @@ public final class SQLiteStore: Store {
     public var instances: any InstanceStore { SQLiteInstanceStore(pool: pool) }
     public var knowledgeBase: any KnowledgeBaseStore { SQLiteKnowledgeBaseStore(pool: pool) }
     public var runs: any RunQueue { SQLiteRunQueue(pool: pool) }
+    public var tasks: any TaskStore { SQLiteTaskStore(pool: pool) }
     public let runWakeup = RunWakeup()
     private let runObserver: SQLiteRunCommitObserver
 

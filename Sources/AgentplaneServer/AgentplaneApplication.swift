@@ -29,8 +29,9 @@ public enum AgentplaneApplication {
         let contract = try ContractDocument()
         let migrated = StartGate()
         let tokens = AccessTokens()
-        let useCases = UseCases(
+        var useCases = UseCases(
             store: store, clock: clock, passwords: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
+        useCases.taskSettings = TaskSettings(defaultTimezone: configuration.engine.defaultTimezone)
         let router = try HTTPRouter.build(
             useCases: useCases,
             tokens: tokens,
@@ -49,7 +50,7 @@ public enum AgentplaneApplication {
             logger: logger
         )
         var app = Application(
-            router: router,
+            router: SeedPathAliases(router),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "agentplane"
@@ -95,9 +96,14 @@ public enum AgentplaneApplication {
                 concurrency: settings.workerConcurrency, lease: settings.lease, runTimeout: settings.runTimeout),
             clock: clock,
             logger: logger)
-        return [
+        var services: [any Service] = [
             worker, MaintenanceTicker(store: store, period: settings.maintenancePeriod, clock: clock, logger: logger),
         ]
+        if settings.runsScheduler {
+            services.append(
+                TaskScheduler(store: store, clock: clock, wakeup: useCases.taskSettings.wakeup, logger: logger))
+        }
+        return services
     }
 
     /// Loads the token signing secret (configured, or generated once and shared through the database)

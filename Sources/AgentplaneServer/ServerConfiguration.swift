@@ -167,6 +167,11 @@ public struct EngineSettings: Sendable {
     public var allowedOutboundHosts: [String] = []
     /// How long one attempt may run before it is cancelled and fails (retried while attempts are left).
     public var runTimeout: Duration = .seconds(900)
+    /// The time zone of a task that names none (`--default-timezone`): UTC, the one zone every user can
+    /// predict; seed 004's `Europe/Chisinau` is one deployment's choice.
+    public var defaultTimezone = "UTC"
+    /// Whether this node takes part in scheduling tasks (it fires them while it holds the lease).
+    public var runsScheduler = true
     /// How long ended runs are kept.
     public var retention = RunRetention()
     /// How often maintenance (idempotency keys, run retention) runs.

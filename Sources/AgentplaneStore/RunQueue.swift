@@ -9,6 +9,8 @@ public struct RunQuery: Sendable, Hashable {
     public var status: RunStatus?
     /// Only about this instance.
     public var instanceID: UUID?
+    /// Only fires of this task.
+    public var taskID: UUID?
     /// Created at or after.
     public var createdFrom: Timestamp?
     /// Created before.
@@ -20,9 +22,10 @@ public struct RunQuery: Sendable, Hashable {
 
     /// Creates a query.
     public init(
-        kind: String? = nil, status: RunStatus? = nil, instanceID: UUID? = nil, createdFrom: Timestamp? = nil,
-        createdBefore: Timestamp? = nil, before: UUID? = nil, limit: Int = 50
+        kind: String? = nil, status: RunStatus? = nil, instanceID: UUID? = nil, taskID: UUID? = nil,
+        createdFrom: Timestamp? = nil, createdBefore: Timestamp? = nil, before: UUID? = nil, limit: Int = 50
     ) {
+        self.taskID = taskID
         self.kind = kind
         self.status = status
         self.instanceID = instanceID

@@ -29,6 +29,8 @@ public protocol Store: Service {
     var knowledgeBase: any KnowledgeBaseStore { get }
     /// The durable job queue.
     var runs: any RunQueue { get }
+    /// Tasks, their fires, and the scheduler's lease.
+    var tasks: any TaskStore { get }
     /// Rung after commits on this node that may have made runs claimable (other nodes' workers find
     /// such runs by their poll until LISTEN/NOTIFY wake-ups are built).
     var runWakeup: RunWakeup { get }

@@ -27,7 +27,8 @@ struct AgentplaneCommand: AsyncParsableCommand {
               AGENTPLANE_BOOTSTRAP_KEY   the first platform-admin API key (ap_<8>_<32+>) to store on an
                                          empty database instead of generating one
               AGENTPLANE_WORKER_CONCURRENCY, AGENTPLANE_LEASE_SECONDS, AGENTPLANE_RUN_TIMEOUT_SECONDS,
-              AGENTPLANE_ALLOW_OUTBOUND_HOSTS, AGENTPLANE_RUN_RETENTION_DAYS, AGENTPLANE_DEAD_RUN_RETENTION_DAYS
+              AGENTPLANE_ALLOW_OUTBOUND_HOSTS, AGENTPLANE_RUN_RETENTION_DAYS, AGENTPLANE_DEAD_RUN_RETENTION_DAYS,
+              AGENTPLANE_DEFAULT_TIMEZONE
                                          the job engine's flags of serve and worker
 
             A bad value is reported on one line with exit code 2.

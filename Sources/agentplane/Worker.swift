@@ -1,3 +1,4 @@
+import AgentplaneCore
 import AgentplaneServer
 import AgentplaneStore
 import ArgumentParser
@@ -28,6 +29,13 @@ struct EngineOptions: ParsableArguments {
             "Seconds one attempt of a run may take before it is cancelled and fails, to be retried (env AGENTPLANE_RUN_TIMEOUT_SECONDS; default 900)."
     )
     var runTimeoutSeconds: String?
+
+    @Option(
+        name: .long,
+        help:
+            "IANA time zone of tasks that name none, e.g. Europe/Chisinau (env AGENTPLANE_DEFAULT_TIMEZONE; default UTC)."
+    )
+    var defaultTimezone: String?
 
     @Option(
         name: .long,
@@ -62,6 +70,14 @@ struct EngineOptions: ParsableArguments {
         let dead = try Self.number(
             deadRunRetentionDays, "AGENTPLANE_DEAD_RUN_RETENTION_DAYS", "--dead-run-retention-days", default: 30,
             1...3650)
+        if let zone = DatabaseOptions.resolve(defaultTimezone, "AGENTPLANE_DEFAULT_TIMEZONE") {
+            guard Schedule.isIANATimeZone(zone) else {
+                throw ConfigurationError(
+                    "\(defaultTimezone == nil ? "AGENTPLANE_DEFAULT_TIMEZONE" : "--default-timezone") must be an IANA "
+                        + "time zone name such as Europe/Chisinau or UTC, got '\(zone)'")
+            }
+            settings.defaultTimezone = zone
+        }
         settings.retention = RunRetention(endedSeconds: Int64(ended) * 86_400, deadSeconds: Int64(dead) * 86_400)
         return settings
     }

@@ -45,6 +45,20 @@ import Testing
         #expect(pipeline.referencedEnv == ["REGION"])
     }
 
+    /// `uses` splits at the first dot (tool names may hold dots); a bare name is a built-in.
+    @Test func usesSplitsAtTheFirstDotAndBareNamesAreBuiltIns() throws {
+        let pipeline = try Pipeline.parse(
+            payload: [
+                "pipeline": [
+                    ["id": "a", "uses": "files-mcp.fs.read"], ["id": "b", "uses": "log"],
+                ]
+            ])
+        #expect(pipeline.steps[0].server == "files-mcp")
+        #expect(pipeline.steps[0].tool == "fs.read")
+        #expect(pipeline.steps[1].server == "")
+        #expect(pipeline.steps[1].tool == "log")
+    }
+
     /// One invalid step (the second, after a valid `first`) at a time: the pointer and a message fragment.
     @Test(
         arguments: [
@@ -57,7 +71,7 @@ import Testing
             (["id": .int(1), "uses": "http.request"], "/payload/pipeline/1/id", "must be 1 to 64"),
             (["id": "first", "uses": "http.request"], "/payload/pipeline/1/id", "'first' is already the id of step 0"),
             (["id": "s"], "/payload/pipeline/1/uses", "is required"),
-            (["id": "s", "uses": "request"], "/payload/pipeline/1/uses", "must be '<server>.<tool>'"),
+            (["id": "s", "uses": "log/x"], "/payload/pipeline/1/uses", "must be '<server>.<tool>'"),
             (["id": "s", "uses": "http."], "/payload/pipeline/1/uses", "must be '<server>.<tool>'"),
             (["id": "s", "uses": ".request"], "/payload/pipeline/1/uses", "must be '<server>.<tool>'"),
             (["id": "s", "uses": "http request.x"], "/payload/pipeline/1/uses", "must be '<server>.<tool>'"),

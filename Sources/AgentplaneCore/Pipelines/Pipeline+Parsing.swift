@@ -149,25 +149,33 @@ extension PipelineStep {
         return name
     }
 
-    /// `<server>.<tool>` split at the last `.`: the server 1–64 and the tool 1–128 characters of
-    /// `[A-Za-z0-9_./-]` (so a server name may hold dots, a tool name may not).
+    /// `<server>.<tool>` split at the first `.`: the server 1–64 characters of `[A-Za-z0-9_-]`, the tool 1–128
+    /// of `[A-Za-z0-9_./-]` (MCP tool names may hold dots); or a bare built-in name such as `log`.
     private static func uses(_ value: JSONValue?, pointer: String, errors: inout [FieldError]) -> String? {
         guard let value else {
             errors.append(FieldError(pointer: pointer, message: "is required, e.g. 'http.request'"))
             return nil
         }
         let message =
-            "must be '<server>.<tool>' (split at the last '.'; server 1-64 and tool 1-128 characters "
-            + "of A-Z, a-z, 0-9, _, -, / and .), e.g. 'http.request'"
-        guard case .string(let uses) = value, let dot = uses.utf8.lastIndex(of: UInt8(ascii: ".")),
-            uses.utf8.allSatisfy({ isNameByte($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") })
-        else {
+            "must be '<server>.<tool>' (server 1-64 characters of A-Z, a-z, 0-9, _ and -; tool 1-128 of those, "
+            + "/ and .) or a built-in such as 'log', e.g. 'http.request'"
+        guard case .string(let uses) = value else {
             errors.append(FieldError(pointer: pointer, message: message))
             return nil
         }
-        let server = uses.utf8[..<dot].count
-        let tool = uses.utf8[uses.utf8.index(after: dot)...].count
-        guard (1...64).contains(server), (1...128).contains(tool) else {
+        let bytes = uses.utf8
+        guard let dot = bytes.firstIndex(of: UInt8(ascii: ".")) else {
+            guard (1...64).contains(bytes.count), bytes.allSatisfy(isNameByte) else {
+                errors.append(FieldError(pointer: pointer, message: message))
+                return nil
+            }
+            return uses
+        }
+        let server = bytes[..<dot]
+        let tool = bytes[bytes.index(after: dot)...]
+        guard (1...64).contains(server.count), server.allSatisfy(isNameByte), (1...128).contains(tool.count),
+            tool.allSatisfy({ isNameByte($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") })
+        else {
             errors.append(FieldError(pointer: pointer, message: message))
             return nil
         }

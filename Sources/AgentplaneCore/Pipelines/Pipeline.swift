@@ -40,7 +40,8 @@ public struct PipelineStep: Sendable, Hashable {
 
     /// Unique within the pipeline; 1–64 characters of `[A-Za-z0-9_-]`.
     public var id: String
-    /// The tool, `<server>.<tool>`: the tool is after the last `.`, e.g. `telegram-mcp.send_message`.
+    /// The tool, `<server>.<tool>` (the server is before the first `.`, e.g. `telegram-mcp.send_message`), or a
+    /// bare built-in such as `log`.
     public var uses: String
     /// The tool's arguments; strings may hold `${…}` references.
     public var with: [String: JSONValue]
@@ -72,15 +73,15 @@ public struct PipelineStep: Sendable, Hashable {
         self.retry = retry
     }
 
-    /// The server part of `uses` (before the last `.`), e.g. `telegram-mcp`.
+    /// The server part of `uses` (before the first `.`), e.g. `telegram-mcp`; empty for a bare built-in.
     public var server: String {
-        guard let dot = uses.lastIndex(of: ".") else { return "" }
+        guard let dot = uses.firstIndex(of: ".") else { return "" }
         return String(uses[..<dot])
     }
 
-    /// The tool part of `uses` (after the last `.`), e.g. `send_message`.
+    /// The tool part of `uses` (after the first `.`), e.g. `send_message`.
     public var tool: String {
-        guard let dot = uses.lastIndex(of: ".") else { return uses }
+        guard let dot = uses.firstIndex(of: ".") else { return uses }
         return String(uses[uses.index(after: dot)...])
     }
 

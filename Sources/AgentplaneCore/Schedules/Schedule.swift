@@ -148,6 +148,9 @@ public struct Schedule: Sendable, Hashable {
         return found.map { Timestamp(microsecondsSinceEpoch: $0) }
     }
 
+    /// Whether `identifier` is an IANA time zone name this machine knows (`Europe/Berlin`, `UTC`).
+    public static func isIANATimeZone(_ identifier: String) -> Bool { ianaTimeZone(identifier) != nil }
+
     /// IANA names only: Foundation also accepts abbreviations (`PST`) and offsets (`GMT+2`), which are refused.
     private static func ianaTimeZone(_ identifier: String) -> TimeZone? {
         guard identifier == "UTC" || knownIdentifiers.contains(identifier) || identifier.contains("/"),

@@ -1,0 +1,81 @@
+import Foundation
+
+/// What the scheduler does with one due task: the fires to enqueue and where the task goes next.
+public struct TaskFiring: Sendable, Hashable {
+    /// The task as the scheduler read it (its `next_run_at` is the write's condition).
+    public var task: AgentTask
+    /// The fires, oldest first (each at most once per task, by its key).
+    public var fires: [TaskFire]
+    /// The next fire time after these (nil: none).
+    public var nextRunAt: Timestamp?
+    /// The fire times left out by the misfire policy.
+    public var skipped: Int
+
+    /// Creates a firing.
+    public init(task: AgentTask, fires: [TaskFire], nextRunAt: Timestamp?, skipped: Int) {
+        self.task = task
+        self.fires = fires
+        self.nextRunAt = nextRunAt
+        self.skipped = skipped
+    }
+}
+
+extension TaskDecisions {
+    /// The fires of a task whose `next_run_at` has come. Fire times up to `now` are gathered; those older than
+    /// the misfire grace (the scheduler was down) follow the task's policy, later ones all fire. The next fire
+    /// time is the schedule's first after `now`. A `once` task has none after its fire.
+    public static func due(_ task: AgentTask, now: Timestamp) -> TaskFiring {
+        guard task.status == .active, let due = task.nextRunAt, due <= now else {
+            return TaskFiring(task: task, fires: [], nextRunAt: task.nextRunAt, skipped: 0)
+        }
+        guard let schedule = try? TaskSchedule(task) else {
+            // A schedule that no longer parses (a newer, stricter parser) stops; it never fires wrongly.
+            return TaskFiring(task: task, fires: [], nextRunAt: nil, skipped: 0)
+        }
+        switch schedule {
+        case .event:
+            return TaskFiring(task: task, fires: [], nextRunAt: nil, skipped: 0)
+        case .condition(let every):
+            // A check: its run evaluates the condition and starts the pipeline when it turned true.
+            let fire = Self.fire(
+                task, key: "check:\(due.microsecondsSinceEpoch)", scheduledAt: due, now: now,
+                trigger: ["check": .bool(true)])
+            return TaskFiring(
+                task: task, fires: [fire], nextRunAt: max(due.adding(seconds: Int64(every)), now), skipped: 0)
+        case .timed(let timed):
+            var times = [due]
+            times += timed.nextFireTimes(after: due, count: TaskTiming.maximumCatchUp + 1).filter { $0 <= now }
+            let grace = now.adding(seconds: -TaskTiming.misfireGraceSeconds)
+            let late = times.filter { $0 < grace }
+            let onTime = times.filter { $0 >= grace }
+            var chosen: [Timestamp]
+            switch task.misfirePolicy {
+            case .runOnce: chosen = late.last.map { [$0] } ?? []
+            case .skip: chosen = []
+            case .runAll: chosen = Array(late.prefix(TaskTiming.maximumCatchUp))
+            }
+            chosen += onTime
+            let fires = chosen.map { time in
+                Self.fire(task, key: "at:\(time.microsecondsSinceEpoch)", scheduledAt: time, now: now)
+            }
+            let next = timed.kind == .once ? nil : timed.next(after: now)
+            return TaskFiring(task: task, fires: fires, nextRunAt: next, skipped: times.count - chosen.count)
+        }
+    }
+
+    /// An event task's fire for one event of its tenant (`event:<id>`: at most once per task and event).
+    public static func fire(_ task: AgentTask, for event: Event, now: Timestamp) -> TaskFire {
+        fire(
+            task, key: "event:\(event.id)", scheduledAt: event.time, now: now,
+            trigger: ["event": eventJSON(event)])
+    }
+
+    /// The event as a pipeline sees it (`${event.type}`, `${event.data.…}`).
+    public static func eventJSON(_ event: Event) -> JSONValue {
+        [
+            "id": .string(event.id), "type": .string(event.type), "source": .string(event.source),
+            "subject": event.subject.map(JSONValue.string) ?? .null, "time": .string(event.time.rfc3339),
+            "data": event.data,
+        ]
+    }
+}
