@@ -40,13 +40,18 @@ extension UseCases {
         return Page(fetched: try await store.runs.list(tenant: tenant, query: probe), limit: query.limit)
     }
 
-    /// One run of the acting tenant with its attempts (else 404).
-    public func run(_ id: UUID, tenant named: TenantID?, for caller: Caller) async throws -> (Run, [RunAttempt]) {
+    /// One run of the acting tenant with its attempts and step logs (else 404).
+    public func run(_ id: UUID, tenant named: TenantID?, for caller: Caller) async throws -> (
+        Run, [RunAttempt], [StepLog]
+    ) {
         let tenant = try await actingTenant(named, for: caller)
         guard let run = try await store.runs.find(tenant: tenant, id: id) else {
             throw AgentplaneError(.notFound, "No such run.")
         }
-        return (run, try await store.runs.attempts(tenant: tenant, id: id))
+        return (
+            run, try await store.runs.attempts(tenant: tenant, id: id),
+            try await store.runs.steps(tenant: tenant, run: id)
+        )
     }
 
     /// Cancels a run (a running one is asked to stop; 409 for one that has ended).

@@ -19,10 +19,54 @@ public struct OutboundRefusal: Error, CustomStringConvertible, Sendable {
 public struct OutboundPolicy: Sendable {
     /// Host names or address literals the operator allows even when not public (lowercased).
     public var allowedHosts: Set<String>
+    /// Networks (`10.0.0.0/8`, `fd00::/8`) whose addresses the operator allows even when not public.
+    public var allowedNetworks: [Network]
 
-    /// Creates a policy.
+    /// An address prefix.
+    public struct Network: Sendable, Hashable {
+        /// The address bytes (4 or 16).
+        public var address: [UInt8]
+        /// The prefix length in bits.
+        public var prefix: Int
+
+        /// Whether `candidate` lies in this network.
+        public func contains(_ candidate: [UInt8]) -> Bool {
+            guard candidate.count == address.count else { return false }
+            var bits = prefix
+            for index in address.indices where bits > 0 {
+                let take = min(bits, 8)
+                let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - take))
+                if candidate[index] & mask != address[index] & mask { return false }
+                bits -= take
+            }
+            return true
+        }
+    }
+
+    /// Creates a policy: each entry is a host name, an address, or a network in CIDR notation.
     public init(allowedHosts: some Sequence<String> = []) {
-        self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+        var hosts = Set<String>()
+        var networks: [Network] = []
+        for entry in allowedHosts.map({ $0.lowercased() }) {
+            if let network = Self.network(entry) { networks.append(network) } else { hosts.insert(entry) }
+        }
+        self.allowedHosts = hosts
+        self.allowedNetworks = networks
+    }
+
+    /// Parses `a.b.c.d/n` or `x:y::/n`; nil for anything else.
+    public static func network(_ text: String) -> Network? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let prefix = Int(parts[1]) else { return nil }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, String(parts[0]), &v4) == 1, (0...32).contains(prefix) {
+            return Network(address: withUnsafeBytes(of: &v4) { Array($0) }, prefix: prefix)
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, String(parts[0]), &v6) == 1, (0...128).contains(prefix) {
+            return Network(address: withUnsafeBytes(of: &v6) { Array($0) }, prefix: prefix)
+        }
+        return nil
     }
 
     /// Checks `url`'s host; throws the refusal naming the address that is not allowed.
@@ -34,7 +78,8 @@ public struct OutboundPolicy: Sendable {
         if allowedHosts.contains(host) || allowedHosts.contains(bare) { return }
         let addresses = await Self.resolve(bare)
         guard !addresses.isEmpty else { throw OutboundRefusal(description: "\(bare) does not resolve") }
-        for address in addresses where !Self.isPublic(address) {
+        for address in addresses
+        where !Self.isPublic(address) && !allowedNetworks.contains(where: { $0.contains(address) }) {
             throw OutboundRefusal(
                 description: "\(bare) resolves to \(Self.text(address)), which is not a public address "
                     + "(an operator may allow the host with --allow-outbound-host)")

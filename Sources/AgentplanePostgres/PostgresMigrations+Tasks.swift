@@ -64,6 +64,30 @@ extension PostgresMigrations {
                 position text NOT NULL
             )
             """,
+            """
+            CREATE TABLE run_steps (
+                run_id uuid NOT NULL,
+                attempt integer NOT NULL,
+                position integer NOT NULL,
+                tenant_id uuid NOT NULL,
+                step_id text NOT NULL,
+                uses text NOT NULL,
+                outcome text NOT NULL,
+                input jsonb,
+                output jsonb,
+                error text,
+                calls integer NOT NULL,
+                started_at timestamptz NOT NULL,
+                duration_us bigint NOT NULL,
+                PRIMARY KEY (run_id, attempt, position)
+            )
+            """,
+            "ALTER TABLE run_steps ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE run_steps FORCE ROW LEVEL SECURITY",
+            """
+            CREATE POLICY run_steps_tenant_isolation ON run_steps
+            USING (ap_tenant_visible(tenant_id)) WITH CHECK (ap_tenant_visible(tenant_id))
+            """,
             "ALTER TABLE runs ADD COLUMN task_id uuid",
             "CREATE INDEX runs_tenant_id_task_id_id ON runs (tenant_id, task_id, id) WHERE task_id IS NOT NULL",
             "ALTER TABLE tenant_usage ADD COLUMN tasks bigint NOT NULL DEFAULT 0",

@@ -241,6 +241,8 @@ struct PostgresRunQueue: RunQueue {
                         LIMIT \(limit)
                     ), attempts AS (
                         DELETE FROM run_attempts WHERE run_id IN (SELECT id FROM doomed)
+                    ), steps AS (
+                        DELETE FROM run_steps WHERE run_id IN (SELECT id FROM doomed)
                     )
                     DELETE FROM runs WHERE id IN (SELECT id FROM doomed) RETURNING id
                     """,

@@ -64,6 +64,24 @@ extension SQLiteMigrations {
                 position TEXT NOT NULL
             )
             """,
+            """
+            CREATE TABLE run_steps (
+                run_id TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                position INTEGER NOT NULL,
+                tenant_id TEXT NOT NULL,
+                step_id TEXT NOT NULL,
+                uses TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                input TEXT,
+                output TEXT,
+                error TEXT,
+                calls INTEGER NOT NULL,
+                started_at INTEGER NOT NULL,
+                duration_us INTEGER NOT NULL,
+                PRIMARY KEY (run_id, attempt, position)
+            )
+            """,
             "ALTER TABLE runs ADD COLUMN task_id TEXT",
             "CREATE INDEX runs_tenant_id_task_id_id ON runs (tenant_id, task_id, id) WHERE task_id IS NOT NULL",
             "ALTER TABLE tenant_usage ADD COLUMN tasks INTEGER NOT NULL DEFAULT 0",

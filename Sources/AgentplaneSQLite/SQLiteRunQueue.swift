@@ -181,6 +181,7 @@ struct SQLiteRunQueue: RunQueue {
                     arguments: [ended.microsecondsSinceEpoch, dead.microsecondsSinceEpoch, limit])
                 for id in ids {
                     try db.cachedStatement(sql: "DELETE FROM run_attempts WHERE run_id = ?").execute(arguments: [id])
+                    try db.cachedStatement(sql: "DELETE FROM run_steps WHERE run_id = ?").execute(arguments: [id])
                     try db.cachedStatement(sql: "DELETE FROM runs WHERE id = ?").execute(arguments: [id])
                 }
                 return ids.count

@@ -90,8 +90,13 @@ public enum AgentplaneApplication {
         let work = PlatformWork(
             useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts),
             retention: settings.retention, logger: logger)
+        let tools = BuiltInToolbox(
+            useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts))
+        let tasks = TaskWork(
+            useCases: useCases, tools: tools, environment: settings.pipelineEnvironment, logger: logger)
         let worker = RunWorker(
-            store: store, handlers: work.handlers, deadHandlers: work.deadHandlers,
+            store: store, handlers: work.handlers.merging(tasks.handlers) { first, _ in first },
+            deadHandlers: work.deadHandlers.merging(tasks.deadHandlers) { first, _ in first },
             settings: RunWorkerSettings(
                 concurrency: settings.workerConcurrency, lease: settings.lease, runTimeout: settings.runTimeout),
             clock: clock,

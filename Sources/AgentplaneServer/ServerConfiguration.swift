@@ -170,6 +170,8 @@ public struct EngineSettings: Sendable {
     /// The time zone of a task that names none (`--default-timezone`): UTC, the one zone every user can
     /// predict; seed 004's `Europe/Chisinau` is one deployment's choice.
     public var defaultTimezone = "UTC"
+    /// The environment variables pipelines may read as `${env.NAME}` (only those the operator names).
+    public var pipelineEnvironment: [String: String] = [:]
     /// Whether this node takes part in scheduling tasks (it fires them while it holds the lease).
     public var runsScheduler = true
     /// How long ended runs are kept.

@@ -100,6 +100,10 @@ public protocol RunQueue: Sendable {
     func find(tenant: TenantID, id: UUID) async throws -> Run?
     /// A run's attempts, first to last.
     func attempts(tenant: TenantID, id: UUID) async throws -> [RunAttempt]
+    /// Stores the step logs of one attempt of a pipeline run (replacing any stored for that attempt).
+    func recordSteps(tenant: TenantID, run: UUID, attempt: Int, _ steps: [StepLog]) async throws
+    /// A run's step logs, by attempt then position.
+    func steps(tenant: TenantID, run: UUID) async throws -> [StepLog]
     /// The tenant's runs matching `query`, newest first.
     func list(tenant: TenantID, query: RunQuery) async throws -> [Run]
     /// Runs by state and kind, for the queue-depth metrics (every tenant).

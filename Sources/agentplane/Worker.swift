@@ -19,7 +19,7 @@ struct EngineOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "A host tenants' configurations may point the platform at although it is not public, e.g. 127.0.0.1 (repeatable; env AGENTPLANE_ALLOW_OUTBOUND_HOSTS, comma-separated).",
+            "A host, address or CIDR network tenants' configurations and pipelines may reach although it is not public, e.g. 127.0.0.1 or 10.0.0.0/8 (repeatable; env AGENTPLANE_OUTBOUND_ALLOW or AGENTPLANE_ALLOW_OUTBOUND_HOSTS, comma-separated).",
             valueName: "host"))
     var allowOutboundHost: [String] = []
 
@@ -29,6 +29,13 @@ struct EngineOptions: ParsableArguments {
             "Seconds one attempt of a run may take before it is cancelled and fails, to be retried (env AGENTPLANE_RUN_TIMEOUT_SECONDS; default 900)."
     )
     var runTimeoutSeconds: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "An environment variable pipelines may read as ${env.NAME} (repeatable; env AGENTPLANE_PIPELINE_ENV, comma-separated names).",
+            valueName: "name"))
+    var pipelineEnv: [String] = []
 
     @Option(
         name: .long,
@@ -61,15 +68,24 @@ struct EngineOptions: ParsableArguments {
                 runTimeoutSeconds, "AGENTPLANE_RUN_TIMEOUT_SECONDS", "--run-timeout-seconds", default: 900, 1...86_400))
         let hosts =
             allowOutboundHost.isEmpty
-            ? (DatabaseOptions.resolve(nil, "AGENTPLANE_ALLOW_OUTBOUND_HOSTS") ?? "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            } : allowOutboundHost
+            ? (DatabaseOptions.resolve(nil, "AGENTPLANE_ALLOW_OUTBOUND_HOSTS")
+                ?? DatabaseOptions.resolve(nil, "AGENTPLANE_OUTBOUND_ALLOW") ?? "").split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                } : allowOutboundHost
         settings.allowedOutboundHosts = hosts.filter { !$0.isEmpty }
         let ended = try Self.number(
             runRetentionDays, "AGENTPLANE_RUN_RETENTION_DAYS", "--run-retention-days", default: 7, 1...3650)
         let dead = try Self.number(
             deadRunRetentionDays, "AGENTPLANE_DEAD_RUN_RETENTION_DAYS", "--dead-run-retention-days", default: 30,
             1...3650)
+        let names =
+            pipelineEnv.isEmpty
+            ? (DatabaseOptions.resolve(nil, "AGENTPLANE_PIPELINE_ENV") ?? "").split(separator: ",").map(String.init)
+            : pipelineEnv
+        let environment = ProcessInfo.processInfo.environment
+        for name in names.map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            settings.pipelineEnvironment[name] = environment[name] ?? ""
+        }
         if let zone = DatabaseOptions.resolve(defaultTimezone, "AGENTPLANE_DEFAULT_TIMEZONE") {
             guard Schedule.isIANATimeZone(zone) else {
                 throw ConfigurationError(

@@ -31,7 +31,7 @@ extension JSONValue {
     }
 
     /// The number as a Double, for integers and decimals alike.
-    var numberValue: Double? {
+    public var numberValue: Double? {
         switch self {
         case .int(let number): Double(number)
         case .double(let number): number

@@ -38,7 +38,7 @@ extension APIHandler {
     }
 
     func getRun(_ input: Operations.GetRun.Input) async throws -> Operations.GetRun.Output {
-        let (run, attempts) = try await useCases.run(
+        let (run, attempts, steps) = try await useCases.run(
             try Self.id(input.path.runId, "run"), tenant: try Self.tenant(input.headers.xTenantID),
             for: try caller("getRun"))
         return .ok(
@@ -46,7 +46,9 @@ extension APIHandler {
                 body: .json(
                     .init(
                         value1: .init(run),
-                        value2: .init(attempts: attempts.map(Components.Schemas.RunAttempt.init))))))
+                        value2: .init(
+                            attempts: attempts.map(Components.Schemas.RunAttempt.init),
+                            steps: steps.map(Components.Schemas.StepLog.init))))))
     }
 
     func cancelRun(_ input: Operations.CancelRun.Input) async throws -> Operations.CancelRun.Output {
@@ -134,6 +136,16 @@ extension Components.Schemas.Run {
             createdAt: request.createdAt.date,
             updatedAt: run.updatedAt.date,
             finishedAt: run.finishedAt?.date)
+    }
+}
+
+extension Components.Schemas.StepLog {
+    init(_ step: AgentplaneCore.StepLog) {
+        self.init(
+            attempt: step.attempt, position: step.position, stepId: step.stepID, uses: step.uses,
+            outcome: .init(rawValue: step.outcome.rawValue)!, input: step.input?.container,
+            output: step.output?.container, error: step.error, calls: step.calls, startedAt: step.startedAt.date,
+            durationMs: Double(step.durationMicroseconds) / 1000)
     }
 }
 
