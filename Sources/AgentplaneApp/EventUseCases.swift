@@ -73,7 +73,9 @@ extension UseCases {
             AuditedResource(tenant: tenant, type: "event", id: event.id), status: 201, events: [event],
             details: .object(["type": .string(event.type)]), at: now)
         do {
-            return try await store.events.publish(record)[0]
+            let published = try await store.events.publish(record)[0]
+            taskSettings.wakeup.signal()  // event tasks see it at once
+            return published
         } catch let error as StoreError where error.kind == .uniqueViolation(.eventID) {
             throw AgentplaneError(.eventIDConflict, "An event with this id already exists for the tenant.")
         }

@@ -112,7 +112,8 @@ public final class TaskScheduler: Service, Sendable {
                     metadata: ["skipped": "\(skipped)", "enqueued": "\(enqueued)"])
             }
         }
-        if due.count == settings.batch { return (true, nil) }
+        let moreEvents = try await fireEvents()
+        if due.count == settings.batch || moreEvents { return (true, nil) }
         return (false, try await store.tasks.nextDue())
     }
 }

@@ -50,6 +50,40 @@ extension PostgresTaskStore {
         return enqueued
     }
 
+    func eventTenants() async throws -> [TenantID] {
+        try await PostgresErrors.translating {
+            try await client.withScopedRead(
+                .platformWide,
+                sql: "SELECT DISTINCT tenant_id FROM tasks WHERE status = 'active' AND schedule_kind = 'event'",
+                binds: PostgresBindings(), logger: logger
+            ) { rows in
+                var tenants: [TenantID] = []
+                for try await id in rows.decode(UUID.self) { tenants.append(TenantID(id)) }
+                return tenants
+            }
+        }
+    }
+
+    func fire(_ fires: [(task: AgentTask, fire: TaskFire)], now: Timestamp) async throws -> Int {
+        guard !fires.isEmpty else { return 0 }
+        let enqueued = try await PostgresErrors.translating {
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                var enqueued = 0
+                for (task, fire) in fires
+                where try await Self.insertFire(fire, of: task, on: connection, logger: logger) {
+                    _ = try await PostgresEventLog.append(
+                        [Events.taskFired(task, fire, context: EventContext(), at: now)], tenant: task.tenantID,
+                        on: connection, logger: logger)
+                    _ = try await PostgresRunQueue.enqueue(fire.run, on: connection, logger: logger)
+                    enqueued += 1
+                }
+                return enqueued
+            }
+        }
+        if enqueued > 0 { wake() }
+        return enqueued
+    }
+
     func complete(tenant: TenantID, id: UUID, now: Timestamp) async throws -> Bool {
         try await PostgresErrors.translating {
             try await client.withTenantTransaction(.tenant(tenant), logger: logger) { connection in

@@ -189,6 +189,33 @@ struct SQLiteTaskStore: TaskStore {
         }
     }
 
+    func eventTenants() async throws -> [TenantID] {
+        try await SQLiteErrors.translating {
+            try await pool.read { db in
+                try String.fetchAll(
+                    try db.cachedStatement(
+                        sql: "SELECT DISTINCT tenant_id FROM tasks WHERE status = 'active' AND schedule_kind = 'event'")
+                ).compactMap(TenantID.init(uuidString:))
+            }
+        }
+    }
+
+    func fire(_ fires: [(task: AgentTask, fire: TaskFire)], now: Timestamp) async throws -> Int {
+        guard !fires.isEmpty else { return 0 }
+        return try await SQLiteErrors.translating {
+            try await pool.write { db in
+                var enqueued = 0
+                for (task, fire) in fires where try Self.insertFire(fire, of: task, in: db) {
+                    _ = try SQLiteEventLog.append(
+                        [Events.taskFired(task, fire, context: EventContext(), at: now)], tenant: task.tenantID, in: db)
+                    _ = try SQLiteRunQueue.enqueue(fire.run, in: db)
+                    enqueued += 1
+                }
+                return enqueued
+            }
+        }
+    }
+
     func complete(tenant: TenantID, id: UUID, now: Timestamp) async throws -> Bool {
         try await SQLiteErrors.translating {
             try await pool.write { db in

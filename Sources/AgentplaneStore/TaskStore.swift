@@ -56,6 +56,11 @@ public protocol TaskStore: Sendable {
     func apply(_ firings: [TaskFiring], now: Timestamp) async throws -> Int
     /// Active event tasks of the tenant.
     func eventTasks(tenant: TenantID) async throws -> [AgentTask]
+    /// The tenants that have active event tasks.
+    func eventTenants() async throws -> [TenantID]
+    /// Records fires (event fires) and enqueues their runs with `task.fired`, in one transaction; a fire
+    /// whose (task, key) is already recorded is skipped. Answers the fires enqueued.
+    func fire(_ fires: [(task: AgentTask, fire: TaskFire)], now: Timestamp) async throws -> Int
     /// Marks a task `completed` (a `once` task after its run) unless it has left `active`; answers whether
     /// it changed.
     func complete(tenant: TenantID, id: UUID, now: Timestamp) async throws -> Bool

@@ -1,0 +1,57 @@
+import AgentplaneCore
+import AgentplaneStore
+import Foundation
+
+extension TaskScheduler {
+    /// The cursor of a tenant's event log, as the scheduler stores it.
+    public static func eventCursor(_ tenant: TenantID) -> String { "events:\(tenant.description)" }
+
+    /// Fires the event tasks of every tenant that has some: each event after the tenant's cursor, in log order,
+    /// fires each active event task it matches (at most once per task and event, by the fire key). Answers
+    /// whether a tenant had more events than one page.
+    func fireEvents() async throws -> Bool {
+        var more = false
+        for tenant in try await store.tasks.eventTenants() {
+            let name = Self.eventCursor(tenant)
+            guard let text = try await store.tasks.cursor(name), let after = EventPosition(text) else {
+                // A tenant's first event task starts at the log's end (its creation set this; this is the fallback).
+                try await store.tasks.setCursor(
+                    name, to: try await store.events.latestPosition(tenant: tenant).description)
+                continue
+            }
+            let events = try await store.events.list(
+                tenant: tenant, query: EventQuery(after: after, limit: settings.batch))
+            guard let last = events.last else { continue }
+            let tasks = try await store.tasks.eventTasks(tenant: tenant).compactMap {
+                task -> (AgentTask, EventTrigger)? in
+                guard
+                    case .event(let trigger)? = try? TaskTrigger.parse(
+                        kind: task.scheduleKind, expression: task.scheduleExpr, timeZone: task.timezone,
+                        start: task.scheduleStart)
+                else { return nil }
+                return (task, trigger)
+            }
+            let now = clock.now()
+            var fires: [(task: AgentTask, fire: TaskFire)] = []
+            for event in events {
+                for (task, trigger) in tasks
+                where Self.mayTrigger(event, task: task) && trigger.matches(type: event.type, data: event.data) {
+                    fires.append((task, TaskDecisions.fire(task, for: event, now: now)))
+                }
+            }
+            _ = try await store.tasks.fire(fires, now: now)
+            try await store.tasks.setCursor(name, to: last.position.description)
+            more = more || events.count == settings.batch
+        }
+        return more
+    }
+
+    /// A task never fires on what its own runs caused (its `task.*` and `run.*` events, and the events its
+    /// pipelines publish): that would be a loop.
+    static func mayTrigger(_ event: Event, task: AgentTask) -> Bool {
+        let id = task.id.lowercasedString
+        if event.data["task_id"]?.stringValue == id { return false }
+        if let cause = event.context.causationID, cause.hasPrefix("task:\(id)") { return false }
+        return true
+    }
+}
