@@ -79,6 +79,7 @@ let package = Package(
             name: "AgentplaneEngine",
             dependencies: [
                 "AgentplaneApp",
+                "AgentplaneMCP",
                 "AgentplaneStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -13,6 +13,8 @@ public struct UseCases: Sendable {
     public let passwords: any PasswordHashing
     /// The server's settings for tasks.
     public var taskSettings = TaskSettings()
+    /// The server's settings for tools (secrets, MCP servers).
+    public var toolSettings = ToolSettings()
 
     /// Creates the use cases over `store`.
     public init(store: any Store, clock: any WallClock = SystemWallClock(), passwords: any PasswordHashing) {

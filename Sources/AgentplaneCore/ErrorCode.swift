@@ -24,6 +24,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case reservedEventType = "RESERVED_EVENT_TYPE"
     case badRequest = "BAD_REQUEST"
     case databaseUnavailable = "DATABASE_UNAVAILABLE"
+    case badGateway = "UPSTREAM_FAILED"
     case internalError = "INTERNAL_ERROR"
 
     /// The HTTP status this code is answered with.
@@ -42,6 +43,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .rateLimited: 429
         case .validationFailed, .reservedEventType, .idempotencyKeyReused, .agentUnavailable: 422
         case .internalError: 500
+        case .badGateway: 502
         case .databaseUnavailable: 503
         }
     }
@@ -73,6 +75,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .reservedEventType: "Reserved event type"
         case .badRequest: "Bad request"
         case .databaseUnavailable: "Database unavailable"
+        case .badGateway: "Upstream failed"
         case .internalError: "Internal server error"
         }
     }

@@ -432,5 +432,6 @@ enum PostgresMigrations {
             statements: ["ALTER TABLE instances ADD COLUMN status_reason text"]
         ),
         tasksMigration,
+        secretsMigration,
     ]
 }

@@ -40,6 +40,8 @@ public final class PostgresStore: Store {
     public var tasks: any TaskStore {
         PostgresTaskStore(client: client, logger: logger) { [notifier] in notifier.wake() }
     }
+    public var secrets: any SecretStore { PostgresSecretStore(client: client, logger: logger) }
+    public var mcpServers: any MCPServerStore { PostgresMCPServerStore(client: client, logger: logger) }
     public let runWakeup: RunWakeup
     let notifier: PostgresRunNotifier
 

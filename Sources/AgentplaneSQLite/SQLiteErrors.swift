@@ -55,5 +55,7 @@ enum SQLiteErrors {
         "agents.type": .agentType,
         "agents.activation_code": .agentActivationCode,
         "events.tenant_id,events.id": .eventID,
+        "secrets.tenant_id,secrets.name": .secretName,
+        "mcp_servers.tenant_id,mcp_servers.name": .mcpServerName,
     ]
 }

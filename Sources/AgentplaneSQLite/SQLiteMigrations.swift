@@ -394,5 +394,6 @@ enum SQLiteMigrations {
             statements: ["ALTER TABLE instances ADD COLUMN status_reason TEXT"]
         ),
         tasksMigration,
+        secretsMigration,
     ]
 }

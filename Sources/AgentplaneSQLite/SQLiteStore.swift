@@ -37,6 +37,8 @@ public final class SQLiteStore: Store {
     public var knowledgeBase: any KnowledgeBaseStore { SQLiteKnowledgeBaseStore(pool: pool) }
     public var runs: any RunQueue { SQLiteRunQueue(pool: pool) }
     public var tasks: any TaskStore { SQLiteTaskStore(pool: pool) }
+    public var secrets: any SecretStore { SQLiteSecretStore(pool: pool) }
+    public var mcpServers: any MCPServerStore { SQLiteMCPServerStore(pool: pool) }
     public let runWakeup = RunWakeup()
     private let runObserver: SQLiteRunCommitObserver
 

@@ -32,6 +32,8 @@ public enum AgentplaneApplication {
         var useCases = UseCases(
             store: store, clock: clock, passwords: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
         useCases.taskSettings = TaskSettings(defaultTimezone: configuration.engine.defaultTimezone)
+        let bridge = try ToolWiring.wire(&useCases, configuration: configuration, logger: logger)
+        let engineUseCases = useCases
         let router = try HTTPRouter.build(
             useCases: useCases,
             tokens: tokens,
@@ -55,10 +57,11 @@ public enum AgentplaneApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "agentplane"
             ),
-            services: [store, DatabaseMonitor(store: store, logger: logger)]
+            services: [store, DatabaseMonitor(store: store, logger: logger), bridge]
                 + ([RunQueueMonitor(store: store, clock: clock, logger: logger)]
                 + engineServices(
-                    configuration.engine, store: store, useCases: useCases, clock: clock, logger: logger))
+                    configuration.engine, store: store, useCases: engineUseCases, bridge: bridge, clock: clock,
+                    logger: logger))
                 .map { GatedService($0, after: migrated) },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -76,6 +79,9 @@ public enum AgentplaneApplication {
         app.beforeServerStarts {
             try await prepare(store: store, configuration: configuration, logger: logger, announce: announce)
             try await configureTokens(tokens, store: store, configuration: configuration)
+            if let box = engineUseCases.toolSettings.secretBox {
+                try await ToolWiring.checkKey(box, useCases: engineUseCases)
+            }
             migrated.open()
         }
         return app
@@ -84,14 +90,15 @@ public enum AgentplaneApplication {
     /// The worker running the platform's run kinds and the maintenance ticker, unless the node runs
     /// no worker.
     static func engineServices(
-        _ settings: EngineSettings, store: any Store, useCases: UseCases, clock: any WallClock, logger: Logger
+        _ settings: EngineSettings, store: any Store, useCases: UseCases, bridge: MCPBridge, clock: any WallClock,
+        logger: Logger
     ) -> [any Service] {
         guard settings.runsWorker else { return [] }
         let work = PlatformWork(
             useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts),
             retention: settings.retention, logger: logger)
         let tools = BuiltInToolbox(
-            useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts))
+            useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts), next: bridge)
         let tasks = TaskWork(
             useCases: useCases, tools: tools, environment: settings.pipelineEnvironment, logger: logger)
         let worker = RunWorker(

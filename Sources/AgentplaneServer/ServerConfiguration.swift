@@ -172,6 +172,12 @@ public struct EngineSettings: Sendable {
     public var defaultTimezone = "UTC"
     /// The environment variables pipelines may read as `${env.NAME}` (only those the operator names).
     public var pipelineEnvironment: [String: String] = [:]
+    /// The secrets key (base64 of 32 bytes; `AGENTPLANE_SECRETS_KEY`); nil: the key file.
+    public var secretsKey: String?
+    /// The secrets key file (`--secrets-key-file`); nil: `<data dir>/secrets.key`, generated when missing.
+    public var secretsKeyFile: String?
+    /// Absolute paths of the programs tenants' stdio MCP servers may run (`AGENTPLANE_MCP_STDIO_ALLOW`).
+    public var mcpStdioAllowList: [String] = []
     /// Whether this node takes part in scheduling tasks (it fires them while it holds the lease).
     public var runsScheduler = true
     /// How long ended runs are kept.

@@ -31,6 +31,10 @@ public protocol Store: Service {
     var runs: any RunQueue { get }
     /// Tasks, their fires, and the scheduler's lease.
     var tasks: any TaskStore { get }
+    /// Tenants' secrets (sealed).
+    var secrets: any SecretStore { get }
+    /// Tenants' MCP servers.
+    var mcpServers: any MCPServerStore { get }
     /// Rung after commits on this node that may have made runs claimable (other nodes' workers find
     /// such runs by their poll until LISTEN/NOTIFY wake-ups are built).
     var runWakeup: RunWakeup { get }

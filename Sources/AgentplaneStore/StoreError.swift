@@ -19,6 +19,10 @@ public enum Uniqueness: String, Sendable, Hashable, CaseIterable {
     case agentActivationCode = "agents_activation_code"
     /// The tenant's log already has an event with the id.
     case eventID = "events_tenant_id_id"
+    /// The tenant already has a secret with the name.
+    case secretName = "secrets_tenant_id_name"
+    /// The tenant already has an MCP server with the name.
+    case mcpServerName = "mcp_servers_tenant_id_name"
     /// A row with the same primary key or another unique value exists.
     case other
 

@@ -28,7 +28,8 @@ struct AgentplaneCommand: AsyncParsableCommand {
                                          empty database instead of generating one
               AGENTPLANE_WORKER_CONCURRENCY, AGENTPLANE_LEASE_SECONDS, AGENTPLANE_RUN_TIMEOUT_SECONDS,
               AGENTPLANE_ALLOW_OUTBOUND_HOSTS, AGENTPLANE_RUN_RETENTION_DAYS, AGENTPLANE_DEAD_RUN_RETENTION_DAYS,
-              AGENTPLANE_DEFAULT_TIMEZONE, AGENTPLANE_PIPELINE_ENV, AGENTPLANE_OUTBOUND_ALLOW
+              AGENTPLANE_DEFAULT_TIMEZONE, AGENTPLANE_PIPELINE_ENV, AGENTPLANE_OUTBOUND_ALLOW,
+              AGENTPLANE_MCP_STDIO_ALLOW, AGENTPLANE_SECRETS_KEY_FILE, AGENTPLANE_SECRETS_KEY
                                          the job engine's flags of serve and worker
 
             A bad value is reported on one line with exit code 2.

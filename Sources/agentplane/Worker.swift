@@ -39,6 +39,20 @@ struct EngineOptions: ParsableArguments {
 
     @Option(
         name: .long,
+        help: ArgumentHelp(
+            "An absolute path of a program tenants' stdio MCP servers may run (repeatable; env AGENTPLANE_MCP_STDIO_ALLOW, comma-separated). Nothing else is ever started.",
+            valueName: "path"))
+    var mcpStdioAllow: [String] = []
+
+    @Option(
+        name: .long,
+        help:
+            "File holding the secrets key, base64 of 32 bytes (env AGENTPLANE_SECRETS_KEY_FILE; AGENTPLANE_SECRETS_KEY gives the key itself; default <data dir>/secrets.key, generated when missing)."
+    )
+    var secretsKeyFile: String?
+
+    @Option(
+        name: .long,
         help:
             "IANA time zone of tasks that name none, e.g. Europe/Chisinau (env AGENTPLANE_DEFAULT_TIMEZONE; default UTC)."
     )
@@ -78,6 +92,20 @@ struct EngineOptions: ParsableArguments {
         let dead = try Self.number(
             deadRunRetentionDays, "AGENTPLANE_DEAD_RUN_RETENTION_DAYS", "--dead-run-retention-days", default: 30,
             1...3650)
+        let commands =
+            mcpStdioAllow.isEmpty
+            ? (DatabaseOptions.resolve(nil, "AGENTPLANE_MCP_STDIO_ALLOW") ?? "").split(separator: ",").map(String.init)
+            : mcpStdioAllow
+        for command in commands.map({ $0.trimmingCharacters(in: .whitespaces) }) where !command.isEmpty {
+            guard command.hasPrefix("/") else {
+                throw ConfigurationError(
+                    "\(mcpStdioAllow.isEmpty ? "AGENTPLANE_MCP_STDIO_ALLOW" : "--mcp-stdio-allow") entries must be "
+                        + "absolute paths, got '\(command)'")
+            }
+            settings.mcpStdioAllowList.append(command)
+        }
+        settings.secretsKey = DatabaseOptions.resolve(nil, "AGENTPLANE_SECRETS_KEY")
+        settings.secretsKeyFile = DatabaseOptions.resolve(secretsKeyFile, "AGENTPLANE_SECRETS_KEY_FILE")
         let names =
             pipelineEnv.isEmpty
             ? (DatabaseOptions.resolve(nil, "AGENTPLANE_PIPELINE_ENV") ?? "").split(separator: ",").map(String.init)

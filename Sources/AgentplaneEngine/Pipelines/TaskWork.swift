@@ -61,8 +61,9 @@ public struct TaskWork: Sendable {
                 "id": .string(found.id.lowercasedString), "name": .string(found.name), "config": .object(found.config),
             ]
         }
+        let secrets = try await useCases.secretValues(pipeline.referencedSecrets, tenant: task.tenantID)
         let context = RenderContext(
-            event: run.request.arguments["event"], task: Self.json(task), instance: instance, secrets: [:],
+            event: run.request.arguments["event"], task: Self.json(task), instance: instance, secrets: secrets,
             env: environment)
         let outcome = await runner.run(
             pipeline, context: context, call: callContext(task, run: run), attempt: run.attempt)
