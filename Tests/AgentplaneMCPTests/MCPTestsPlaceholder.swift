@@ -1,1 +1,0 @@
-// Tests of AgentplaneMCP against real MCP servers.
