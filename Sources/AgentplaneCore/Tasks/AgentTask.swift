@@ -30,10 +30,11 @@ public enum TaskStatus: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// What the scheduler does with fire times that passed while no scheduler ran (downtime), that is fire
-/// times older than `TaskTiming.misfireGraceSeconds` when it gets to them.
+/// What the scheduler does with fire times that passed while no scheduler ran (downtime): it applies when
+/// the task's due fire time is older than `TaskTiming.misfireGraceSeconds` when the scheduler gets to it,
+/// and then covers every fire time up to now.
 public enum MisfirePolicy: String, Sendable, CaseIterable, Codable {
-    /// One run for all the missed fire times (the newest one), then on schedule again.
+    /// One run for all the missed fire times (at the newest one), then on schedule again.
     case runOnce = "run_once"
     /// No run for missed fire times; on schedule again from now.
     case skip

@@ -21,9 +21,10 @@ public struct TaskFiring: Sendable, Hashable {
 }
 
 extension TaskDecisions {
-    /// The fires of a task whose `next_run_at` has come. Fire times up to `now` are gathered; those older than
-    /// the misfire grace (the scheduler was down) follow the task's policy, later ones all fire. The next fire
-    /// time is the schedule's first after `now`. A `once` task has none after its fire.
+    /// The fires of a task whose `next_run_at` has come. Fire times up to `now` are gathered; when the first is
+    /// within the misfire grace they all fire, else (the scheduler was down) the task's policy picks from them:
+    /// the newest (`run_once`), none (`skip`) or all, oldest first and capped (`run_all`). The next fire time is
+    /// the schedule's first after `now`. A `once` task has none after its fire.
     public static func due(_ task: AgentTask, now: Timestamp) -> TaskFiring {
         guard task.status == .active, let due = task.nextRunAt, due <= now else {
             return TaskFiring(task: task, fires: [], nextRunAt: task.nextRunAt, skipped: 0)
@@ -45,16 +46,19 @@ extension TaskDecisions {
         case .timed(let timed):
             var times = [due]
             times += timed.nextFireTimes(after: due, count: TaskTiming.maximumCatchUp + 1).filter { $0 <= now }
-            let grace = now.adding(seconds: -TaskTiming.misfireGraceSeconds)
-            let late = times.filter { $0 < grace }
-            let onTime = times.filter { $0 >= grace }
-            var chosen: [Timestamp]
-            switch task.misfirePolicy {
-            case .runOnce: chosen = late.last.map { [$0] } ?? []
-            case .skip: chosen = []
-            case .runAll: chosen = Array(late.prefix(TaskTiming.maximumCatchUp))
+            // The policy applies to the task as a whole (as Quartz's misfire instructions do): when its due
+            // time is past the grace, every time gathered is a missed one, including those inside the grace
+            // (counting them as on time gave `run_once` two or three runs and `skip` one after downtime).
+            let chosen: [Timestamp]
+            if due >= now.adding(seconds: -TaskTiming.misfireGraceSeconds) {
+                chosen = times
+            } else {
+                switch task.misfirePolicy {
+                case .runOnce: chosen = times.last.map { [$0] } ?? []
+                case .skip: chosen = []
+                case .runAll: chosen = Array(times.prefix(TaskTiming.maximumCatchUp))
+                }
             }
-            chosen += onTime
             let fires = chosen.map { time in
                 Self.fire(task, key: "at:\(time.microsecondsSinceEpoch)", scheduledAt: time, now: now)
             }
