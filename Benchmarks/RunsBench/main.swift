@@ -6,6 +6,7 @@
 // (postgres: DATABASE_URL names an empty database; run under scripts/with-postgres and create one).
 // Prints one line: enqueue rate, drain rate (claimed, run and completed, events included), and the
 // time from the first claim to the last completion.
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneEngine
 import AgentplaneServer
@@ -16,6 +17,34 @@ import ServiceLifecycle
 import Synchronization
 
 let arguments = CommandLine.arguments
+if arguments.count == 4 || arguments.count == 5,
+    ["schedule-latency", "cron-load", "pipeline"].contains(arguments[1])
+{
+    // Schedules.swift: the scheduler and pipeline benchmarks of issue #9.
+    let directory = NSTemporaryDirectory() + "runs-bench-\(UUID().uuidString)"
+    var logger = Logger(label: "runs-bench")
+    logger.logLevel = .warning
+    let url = arguments[2] == "postgres" ? ProcessInfo.processInfo.environment["DATABASE_URL"] : nil
+    let configuration = try ServerConfiguration(dataDirectory: directory, databaseURL: url)
+    let store = try Backend.open(configuration, logger: logger)
+    let storeTask = Task { try await store.run() }
+    _ = try await store.migrate()
+    let first = Int(arguments[3]) ?? 0
+    let second = arguments.count == 5 ? Int(arguments[4]) ?? 0 : 0
+    switch arguments[1] {
+    case "schedule-latency":
+        try await scheduleLatencyBenchmark(store: store, backend: arguments[2], samples: first, logger: logger)
+    case "cron-load":
+        try await cronLoadBenchmark(store: store, backend: arguments[2], tasks: first, minutes: second, logger: logger)
+    default:
+        let useCases = UseCases(store: store, passwords: PasswordHasher(cost: 4))
+        try await pipelineBenchmark(
+            store: store, useCases: useCases, backend: arguments[2], steps: first, runs: second, logger: logger)
+    }
+    storeTask.cancel()
+    try? FileManager.default.removeItem(atPath: directory)
+    exit(0)
+}
 if arguments.count == 5, arguments[1] == "latency", let backlog = Int(arguments[3]), let samples = Int(arguments[4]) {
     let directory = NSTemporaryDirectory() + "runs-bench-\(UUID().uuidString)"
     var logger = Logger(label: "runs-bench")

@@ -36,7 +36,16 @@ extension TaskScheduler {
             for event in events {
                 for (task, trigger) in tasks
                 where Self.mayTrigger(event, task: task) && trigger.matches(type: event.type, data: event.data) {
-                    fires.append((task, TaskDecisions.fire(task, for: event, now: now)))
+                    fires.append(
+                        (
+                            task,
+                            TaskDecisions.fire(
+                                task, key: "event:\(event.id)", scheduledAt: event.time, now: now,
+                                trigger: [
+                                    "event": TaskDecisions.eventJSON(event),
+                                    "depth": .int(Int64(Self.depth(of: event) + 1)),
+                                ])
+                        ))
                 }
             }
             _ = try await store.tasks.fire(fires, now: now)
@@ -52,6 +61,19 @@ extension TaskScheduler {
         let id = task.id.lowercasedString
         if event.data["task_id"]?.stringValue == id { return false }
         if let cause = event.context.causationID, cause.hasPrefix("task:\(id)") { return false }
-        return true
+        // Tasks that trigger each other (A publishes what B matches, B what A matches) stop after a few hops.
+        return depth(of: event) < maximumDepth
     }
+
+    /// How many event-triggered pipeline runs lie behind an event a pipeline published (0: not published by
+    /// one); events.publish writes it into the causation id, `task:<id>:run:<id>:depth:<n>`.
+    static func depth(of event: Event) -> Int {
+        guard let cause = event.context.causationID, cause.hasPrefix("task:"),
+            let range = cause.range(of: ":depth:"), let depth = Int(cause[range.upperBound...])
+        else { return 0 }
+        return depth
+    }
+
+    /// The longest chain of tasks triggering tasks through the events their pipelines publish.
+    public static let maximumDepth = 8
 }

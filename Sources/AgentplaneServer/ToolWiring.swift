@@ -27,14 +27,21 @@ enum ToolWiring {
             else { throw ConfigurationError("the secrets key file \(path) must hold the base64 of 32 bytes") }
             return try box(Array(bytes))
         }
+        // Nodes sharing a data directory may start together: the first link wins, the others read its key.
         let bytes = SecretBox.generateKeyBytes()
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let temporary = path + ".\(UUID().uuidString).tmp"
         guard
             FileManager.default.createFile(
-                atPath: path, contents: Data((Data(bytes).base64EncodedString() + "\n").utf8),
+                atPath: temporary, contents: Data((Data(bytes).base64EncodedString() + "\n").utf8),
                 attributes: [.posixPermissions: 0o600])
         else { throw ConfigurationError("the secrets key file \(path) could not be written") }
+        defer { unlink(temporary) }
+        if link(temporary, path) != 0 {
+            guard errno == EEXIST else { throw ConfigurationError("the secrets key file \(path) could not be written") }
+            return try secretBox(configuration)
+        }
         return try box(bytes)
     }
 
@@ -56,6 +63,14 @@ enum ToolWiring {
         }
     }
 
+    /// The MCP bridge's HTTP client, for the process: it follows no redirect (only the server's own URL passed
+    /// the SSRF check).
+    static let mcpHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// Wires secrets, the stdio allow-list, the SSRF guard and the MCP bridge into the use cases; answers the
     /// bridge (a service: it ends the MCP connections at shutdown).
     static func wire(_ useCases: inout UseCases, configuration: ServerConfiguration, logger: Logger) throws -> MCPBridge
@@ -73,7 +88,7 @@ enum ToolWiring {
             }
         }
         let pool = MCPConnectionPool(
-            stdioAllowList: Set(settings.mcpStdioAllowList), httpClient: HTTPClient.shared,
+            stdioAllowList: Set(settings.mcpStdioAllowList), httpClient: mcpHTTPClient,
             outboundCheck: { url in try await outbound.check(url) }, logger: logger)
         let bridge = MCPBridge(useCases: useCases, pool: pool)
         useCases.toolSettings.listTools = { try await bridge.tools($0) }

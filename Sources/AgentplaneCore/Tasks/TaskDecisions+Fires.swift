@@ -42,7 +42,7 @@ extension TaskDecisions {
                 task, key: "check:\(due.microsecondsSinceEpoch)", scheduledAt: due, now: now,
                 trigger: ["check": .bool(true)])
             return TaskFiring(
-                task: task, fires: [fire], nextRunAt: max(due.adding(seconds: Int64(every)), now), skipped: 0)
+                task: task, fires: [fire], nextRunAt: Self.nextCheck(after: due, every: every, now: now), skipped: 0)
         case .timed(let timed):
             var times = [due]
             times += timed.nextFireTimes(after: due, count: TaskTiming.maximumCatchUp + 1).filter { $0 <= now }
@@ -81,5 +81,12 @@ extension TaskDecisions {
             "subject": event.subject.map(JSONValue.string) ?? .null, "time": .string(event.time.rfc3339),
             "data": event.data,
         ]
+    }
+
+    /// A condition's next check: one interval after the last, or one interval from now when that has passed
+    /// (after downtime a check runs once, not once per missed interval).
+    static func nextCheck(after due: Timestamp, every: Int, now: Timestamp) -> Timestamp {
+        let next = due.adding(seconds: Int64(every))
+        return next > now ? next : now.adding(seconds: Int64(every))
     }
 }

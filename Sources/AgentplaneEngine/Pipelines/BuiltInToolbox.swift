@@ -67,7 +67,9 @@ public struct BuiltInToolbox: ToolInvoker {
             let event = try await useCases.publishEvent(
                 PublishEvent(
                     type: type, subject: input["subject"]?.stringValue, data: input["data"] ?? .object([:]),
-                    causationID: "task:\(context.taskID.lowercasedString):run:\(context.runID.lowercasedString)"),
+                    causationID:
+                        "task:\(context.taskID.lowercasedString):run:\(context.runID.lowercasedString):depth:\(context.depth)"
+                ),
                 tenant: context.tenant, by: .worker("pipeline.events.publish", run: context.runID))
             return ["event_id": .string(event.id), "type": .string(event.type)]
         } catch let error as AgentplaneError {

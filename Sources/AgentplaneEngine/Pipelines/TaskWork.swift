@@ -54,13 +54,7 @@ public struct TaskWork: Sendable {
         } catch {
             throw PermanentRunFailure("the task's pipeline is invalid: \(error.fieldErrors.map(\.message))")
         }
-        var instance: JSONValue?
-        if let id = task.instanceID, let found = try await useCases.store.instances.find(tenant: task.tenantID, id: id)
-        {
-            instance = [
-                "id": .string(found.id.lowercasedString), "name": .string(found.name), "config": .object(found.config),
-            ]
-        }
+        let instance = try await instanceJSON(task)
         let secrets = try await useCases.secretValues(pipeline.referencedSecrets, tenant: task.tenantID)
         let context = RenderContext(
             event: run.request.arguments["event"], task: Self.json(task), instance: instance, secrets: secrets,
@@ -88,9 +82,14 @@ public struct TaskWork: Sendable {
         else { throw PermanentRunFailure("the task's condition no longer parses") }
         let input: JSONValue
         do {
+            let secrets = try await useCases.secretValues(
+                Set(trigger.source.references.filter { $0.root == .secrets }.compactMap(\.path.first)),
+                tenant: task.tenantID)
             input = try TemplateRenderer.render(
-                .object(trigger.source.with), in: RenderContext(task: Self.json(task), env: environment))
-        } catch {
+                .object(trigger.source.with),
+                in: RenderContext(
+                    task: Self.json(task), instance: try await instanceJSON(task), secrets: secrets, env: environment))
+        } catch let error as RenderError {
             throw PermanentRunFailure("the condition's source: unknown reference \(error)")
         }
         var call = callContext(task, run: run)
@@ -108,7 +107,7 @@ public struct TaskWork: Sendable {
         let now = useCases.clock.now()
         let fire = TaskDecisions.fire(
             task, key: "condition:\(run.id.lowercasedString)", scheduledAt: now, now: now,
-            trigger: ["condition": ["result": output]])
+            trigger: ["event": ["type": "task.condition", "data": ["result": output]]])
         let caller = Caller.worker("task.condition", run: run.id)
         let fired = try await useCases.store.tasks.fire(
             fire, of: task,
@@ -119,10 +118,22 @@ public struct TaskWork: Sendable {
         return ["satisfied": .bool(true), "fired": .bool(fired), "run_id": .string(fire.run.id.lowercasedString)]
     }
 
+    /// The task's instance as a pipeline sees it (`${instance.config.…}`), if it names one that exists.
+    func instanceJSON(_ task: AgentTask) async throws -> JSONValue? {
+        guard let id = task.instanceID,
+            let found = try await useCases.store.instances.find(tenant: task.tenantID, id: id)
+        else { return nil }
+        return [
+            "id": .string(found.id.lowercasedString), "name": .string(found.name), "config": .object(found.config),
+        ]
+    }
+
     func callContext(_ task: AgentTask, run: Run) -> ToolCallContext {
-        ToolCallContext(
+        var context = ToolCallContext(
             tenant: task.tenantID, taskID: task.id, runID: run.id, instanceID: task.instanceID,
             timeout: PipelineRunner.defaultStepTimeout, logger: logger)
+        if case .int(let depth)? = run.request.arguments["depth"] { context.depth = Int(depth) }
+        return context
     }
 
     /// The task as a pipeline sees it (`${task.title}`, `${task.payload.…}`).

@@ -16,6 +16,8 @@ public struct ToolCallContext: Sendable {
     public var timeout: Duration
     /// Logs of the run.
     public var logger: Logger
+    /// How many event-triggered runs lie behind this one (events it publishes carry it on).
+    public var depth: Int = 0
 
     /// Creates a context.
     public init(tenant: TenantID, taskID: UUID, runID: UUID, instanceID: UUID?, timeout: Duration, logger: Logger) {
