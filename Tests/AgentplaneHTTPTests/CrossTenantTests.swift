@@ -44,9 +44,17 @@ import Testing
             // B's instance's provisioning run (queued: this server runs no worker).
             let runs = try await client.request(.get, "/api/v1/runs?instance_id=\(bInstance)", key: b.adminKey).json()
             let bRun = try #require(runs["runs"]?.arrayValue?.first?["id"]?.stringValue)
+            // B's task (active, so every task operation would apply to it).
+            let task = try await client.request(
+                .post, "/api/v1/tasks", key: b.adminKey,
+                json:
+                    #"{"title":"B's payroll task","schedule_kind":"cron","schedule_expr":"0 9 * * *","payload":{"pipeline":[{"id":"a","uses":"log","with":{}}]}}"#
+            )
+            #expect(task.status == .created, "\(task.text)")
+            let bTask = try #require(try task.json()["id"]?.stringValue)
             // The ids of B's resources, by path parameter name.
             let bResources = [
-                "instance_id": bInstance, "entry_id": bEntry, "run_id": bRun,
+                "instance_id": bInstance, "entry_id": bEntry, "run_id": bRun, "task_id": bTask,
                 "tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID, "agent_id": hiddenAgent,
             ]
             let document = try await client.request(.get, "/openapi.json", key: nil).json()
@@ -64,10 +72,10 @@ import Testing
                     let takesTenantHeader = Self.parameterNames(operation, in: document).contains("X-Tenant-ID")
                     let response = try await client.request(
                         HTTPRequest.Method(method.uppercased())!,
-                        method == "get" ? uri + "?q=x" : uri,
+                        method == "get" ? uri + (Self.queries[id] ?? "?q=x") : uri,
                         key: a.adminKey,
                         // A body and query that pass validation, so the tenant check is what answers.
-                        json: method == "get" || method == "delete" ? nil : #"{"type":"x.y","name":"x","content":"x"}"#,
+                        json: method == "get" || method == "delete" ? nil : Self.bodies[id] ?? Self.body,
                         headers: takesTenantHeader ? [.tenantID: b.id] : [:]
                     )
                     // `instance` echoes the caller's own request path; everything else must not mention B.
@@ -86,7 +94,7 @@ import Testing
                     }
                     for secret in [
                         b.id, b.adminAccountID, b.adminKeyID, "secret.b", bInstance, "B's instance", bEntry,
-                        "confidential", bRun,
+                        "confidential", bRun, bTask, "payroll",
                     ] {
                         #expect(!body.contains(secret), "\(id) leaks \(secret)")
                     }
@@ -102,8 +110,23 @@ import Testing
             #expect(bEvents["events"]?.arrayValue?.count == 1)
             let aEvents = try await client.request(.get, "/api/v1/events?type=secret.b", key: a.adminKey).json()
             #expect(aEvents["events"]?.arrayValue?.isEmpty == true)
+            // B's task is unchanged and never ran.
+            let bTaskNow = try await client.request(.get, "/api/v1/tasks/\(bTask)", key: b.adminKey).json()
+            #expect(bTaskNow["status"] == "active" && bTaskNow["version"] == .int(1))
+            let bTaskRuns = try await client.request(.get, "/api/v1/runs?task_id=\(bTask)", key: b.adminKey).json()
+            #expect(bTaskRuns["runs"]?.arrayValue?.isEmpty == true)
         }
     }
+
+    /// The body sent to an operation that takes one: one that passes its schema.
+    static let body = #"{"type":"x.y","name":"x","content":"x"}"#
+    static let bodies = [
+        "createTask": #"{"title":"x","schedule_kind":"cron","schedule_expr":"0 9 * * *","payload":{}}"#,
+        "updateTask": #"{"title":"x"}"#,
+        "snoozeTask": #"{"seconds":60}"#,
+    ]
+    /// The query sent to a GET: one that passes validation.
+    static let queries = ["previewSchedule": "?schedule_kind=cron&schedule_expr=@hourly"]
 
     static func pathParameters(_ path: String) -> [String] {
         path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
