@@ -200,6 +200,28 @@ import Testing
         #expect(event.nextRunAt == nil && !event.isTimed)
     }
 
+    @Test func anUpdateKeepsTheNextFireTimeUnlessTheScheduleChanges() throws {
+        let task = try Self.task()
+        let later = Self.context(at: Self.at(minutes: 30.5))
+        let renamed = try TaskDecisions.update(
+            TaskFields(title: "New", misfirePolicy: "skip"), current: task, context: later)
+        #expect(renamed.state.nextRunAt == task.nextRunAt && renamed.state.scheduleStart == task.scheduleStart)
+        #expect(renamed.state.misfirePolicy == .skip && renamed.state.version == 2 && renamed.expectedVersion == 1)
+        #expect(renamed.events.map(\.type) == ["task.updated"])
+        // The same expression sent again is no change either.
+        let same = try TaskDecisions.update(TaskFields(scheduleExpr: "*/1 * * * *"), current: task, context: later)
+        #expect(same.state.nextRunAt == task.nextRunAt)
+        let moved = try TaskDecisions.update(
+            TaskFields(scheduleExpr: "0 * * * *", timezone: "Asia/Kolkata"), current: task, context: later)
+        // Kolkata is UTC+5:30: its whole hours fall on UTC half hours.
+        #expect(moved.state.nextRunAt == Self.at(minutes: 90))
+        #expect(moved.state.scheduleStart == Self.at(minutes: 30))
+        let refused = Self.pointers {
+            _ = try TaskDecisions.update(TaskFields(timezone: "Mars/Base"), current: task, context: later)
+        }
+        #expect(refused == ["/timezone"])
+    }
+
     // MARK: - Fires and misfires
 
     /// A `*/1` cron task whose next fire time was 10 minutes before `now + 30 s` (the scheduler was down).

@@ -250,6 +250,41 @@ import Testing
         }
     }
 
+    @Test(arguments: TestBackend.allCases)
+    func theTaskQuotaHoldsUnderConcurrentCreatesAndAnIdempotentRetryIsOneTask(backend: TestBackend) async throws {
+        try await withLiveServer(backend) { client, _ in
+            let acme = try await TenantFixture.make(client, slug: "acme")
+            // The same Idempotency-Key and body: the same answer, one task.
+            let first = try await client.request(
+                .post, "/tasks", key: acme.adminKey, json: Self.body(), headers: [.idempotencyKey: "brief-1"])
+            let again = try await client.request(
+                .post, "/tasks", key: acme.adminKey, json: Self.body(), headers: [.idempotencyKey: "brief-1"])
+            #expect(first.status == .created && again.status == .created)
+            #expect(try first.json()["id"] == again.json()["id"])
+            _ = try await client.request(.patch, "/api/v1/tenants/\(acme.id)", json: #"{"quotas":{"max_tasks":3}}"#)
+            // Seven concurrent creates against the two places left: exactly two succeed.
+            let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+                for _ in 0..<7 {
+                    group.addTask {
+                        try await client.request(.post, "/api/v1/tasks", key: acme.adminKey, json: Self.body()).status
+                            .code.magnitude
+                    }
+                }
+                return try await group.reduce(into: [UInt]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 201 }.count == 2, "\(statuses)")
+            #expect(statuses.filter { $0 == 403 }.count == 5, "\(statuses)")
+            let full = try await client.request(.post, "/tasks", key: acme.adminKey, json: Self.body())
+            #expect(try full.json()["code"] == "QUOTA_EXCEEDED" && full.json()["details"]?["limit"] == .int(3))
+            let list = try await client.request(.get, "/tasks", key: acme.adminKey).json()
+            #expect(list["tasks"]?.arrayValue?.count == 3)
+            // A delete gives its place back.
+            let id = try #require(list["tasks"]?.arrayValue?.first?["id"]?.stringValue)
+            #expect(try await client.request(.delete, "/tasks/\(id)", key: acme.adminKey).status == .noContent)
+            #expect(try await client.request(.post, "/tasks", key: acme.adminKey, json: Self.body()).status == .created)
+        }
+    }
+
     /// What a credential holding only `tasks:read` in `acme` may do with acme's tasks.
     static func checkReadOnly(_ client: any TestClientProtocol, reader: String, acme: TenantFixture) async throws {
         let task = try await Self.create(client, key: acme.adminKey, Self.body())
