@@ -8,6 +8,7 @@ extension UseCases {
         let tenant = try await actingTenant(named, for: caller)
         let context = try await taskContext(fields, tenant: tenant, caller: caller)
         let (task, events) = try TaskDecisions.create(fields, tenant: tenant, context: context)
+        try await startEventCursor(for: task)
         // The principal that really called is the audit row's; the client's `created_by` is in its details.
         try await store.tasks.create(
             task,

@@ -1,10 +1,11 @@
+import AgentplaneApp
 import AgentplaneCore
 import AgentplaneStore
 import Foundation
 
 extension TaskScheduler {
     /// The cursor of a tenant's event log, as the scheduler stores it.
-    public static func eventCursor(_ tenant: TenantID) -> String { "events:\(tenant.description)" }
+    public static func eventCursor(_ tenant: TenantID) -> String { UseCases.eventCursorName(tenant) }
 
     /// Fires the event tasks of every tenant that has some: each event after the tenant's cursor, in log order,
     /// fires each active event task it matches (at most once per task and event, by the fire key). Answers
@@ -14,7 +15,7 @@ extension TaskScheduler {
         for tenant in try await store.tasks.eventTenants() {
             let name = Self.eventCursor(tenant)
             guard let text = try await store.tasks.cursor(name), let after = EventPosition(text) else {
-                // A tenant's first event task starts at the log's end (its creation set this; this is the fallback).
+                // Creating a tenant's first event task sets the cursor; this is the fallback (a task stored otherwise).
                 try await store.tasks.setCursor(
                     name, to: try await store.events.latestPosition(tenant: tenant).description)
                 continue
