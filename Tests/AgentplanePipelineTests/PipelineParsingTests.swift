@@ -49,9 +49,7 @@ import Testing
     @Test func usesSplitsAtTheFirstDotAndBareNamesAreBuiltIns() throws {
         let pipeline = try Pipeline.parse(
             payload: [
-                "pipeline": [
-                    ["id": "a", "uses": "files-mcp.fs.read"], ["id": "b", "uses": "log"],
-                ]
+                "pipeline": .array([["id": "a", "uses": "files-mcp.fs.read"], ["id": "b", "uses": "log"]])
             ])
         #expect(pipeline.steps[0].server == "files-mcp")
         #expect(pipeline.steps[0].tool == "fs.read")
