@@ -1,4 +1,5 @@
 import AgentplaneCore
+import AgentplaneServer
 import AgentplaneTesting
 import Foundation
 import HTTPTypes
@@ -10,7 +11,7 @@ import Testing
 @Suite struct CrossTenantTests {
     @Test(arguments: TestBackend.allCases)
     func tenantACannotReadListChangeOrDeleteTenantB(backend: TestBackend) async throws {
-        try await withLiveServer(backend) { client, _ in
+        try await withLiveServer(backend, engine: Self.engine) { client, _ in
             let a = try await TenantFixture.make(client, slug: "tenant-a")
             let b = try await TenantFixture.make(client, slug: "tenant-b")
             _ = try await client.request(.post, "/api/v1/events", key: b.adminKey, json: #"{"type":"secret.b"}"#)
@@ -52,9 +53,19 @@ import Testing
             )
             #expect(task.status == .created, "\(task.text)")
             let bTask = try #require(try task.json()["id"]?.stringValue)
+            // B's secret and MCP server.
+            let secret = try await client.request(
+                .post, "/api/v1/secrets", key: b.adminKey, json: #"{"name":"B_PAYROLL_TOKEN","value":"b-token-value"}"#)
+            #expect(secret.status == .created, "\(secret.text)")
+            let server = try await client.request(
+                .post, "/api/v1/mcp-servers", key: b.adminKey,
+                json: #"{"name":"b-payroll-mcp","transport":"stdio","command":"\#(Self.stdioCommand)"}"#)
+            #expect(server.status == .created, "\(server.text)")
+            let bServer = try #require(try server.json()["id"]?.stringValue)
             // The ids of B's resources, by path parameter name.
             let bResources = [
                 "instance_id": bInstance, "entry_id": bEntry, "run_id": bRun, "task_id": bTask,
+                "secret_name": "B_PAYROLL_TOKEN", "server_id": bServer,
                 "tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID, "agent_id": hiddenAgent,
             ]
             let document = try await client.request(.get, "/openapi.json", key: nil).json()
@@ -94,7 +105,7 @@ import Testing
                     }
                     for secret in [
                         b.id, b.adminAccountID, b.adminKeyID, "secret.b", bInstance, "B's instance", bEntry,
-                        "confidential", bRun, bTask, "payroll",
+                        "confidential", bRun, bTask, "payroll", "b-token-value", bServer,
                     ] {
                         #expect(!body.contains(secret), "\(id) leaks \(secret)")
                     }
@@ -115,7 +126,22 @@ import Testing
             #expect(bTaskNow["status"] == "active" && bTaskNow["version"] == .int(1))
             let bTaskRuns = try await client.request(.get, "/api/v1/runs?task_id=\(bTask)", key: b.adminKey).json()
             #expect(bTaskRuns["runs"]?.arrayValue?.isEmpty == true)
+            // B's secret and server are unchanged.
+            let bSecret = try await client.request(.get, "/api/v1/secrets/B_PAYROLL_TOKEN", key: b.adminKey).json()
+            #expect(bSecret["version"] == .int(1))
+            let bServerNow = try await client.request(.get, "/api/v1/mcp-servers/\(bServer)", key: b.adminKey).json()
+            #expect(bServerNow["version"] == .int(1))
         }
+    }
+
+    /// A stdio program the operator allows (never started here: no tool of it is called).
+    static let stdioCommand = "/usr/local/bin/payroll-mcp"
+
+    /// The server's engine settings: no worker, and the stdio allow-list B's MCP server needs.
+    static var engine: EngineSettings {
+        var settings = EngineSettings.noWorker
+        settings.mcpStdioAllowList = [stdioCommand]
+        return settings
     }
 
     /// The body sent to an operation that takes one: one that passes its schema.
@@ -124,6 +150,10 @@ import Testing
         "createTask": #"{"title":"x","schedule_kind":"cron","schedule_expr":"0 9 * * *","payload":{}}"#,
         "updateTask": #"{"title":"x"}"#,
         "snoozeTask": #"{"seconds":60}"#,
+        "createSecret": #"{"name":"A_TOKEN","value":"a"}"#,
+        "updateSecret": #"{"value":"overwritten"}"#,
+        "createMCPServer": #"{"name":"a-mcp","transport":"stdio","command":"/usr/local/bin/payroll-mcp"}"#,
+        "updateMCPServer": #"{"name":"taken","transport":"stdio","command":"/usr/local/bin/payroll-mcp"}"#,
     ]
     /// The query sent to a GET: one that passes validation.
     static let queries = ["previewSchedule": "?schedule_kind=cron&schedule_expr=@hourly"]

@@ -319,9 +319,7 @@ import Testing
         }
     }
 
-    @Test(
-        .disabled("bug: openapi.yaml ScopeName enum lacks tasks:read/tasks:write (and secrets:*, mcp_servers:*)"),
-        arguments: TestBackend.allCases)
+    @Test(arguments: TestBackend.allCases)
     func aKeyWithOnlyTasksReadReadsTasksButCannotCreateChangeOrRunThem(backend: TestBackend) async throws {
         try await withLiveServer(backend) { client, _ in
             let acme = try await TenantFixture.make(client, slug: "acme")
