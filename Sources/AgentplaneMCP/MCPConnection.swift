@@ -4,12 +4,6 @@ import Foundation
 import Logging
 import MCP
 
-#if canImport(System)
-    import System
-#else
-    @preconcurrency import SystemPackage
-#endif
-
 /// Why a request failed before it reached the server: the pool may retry it on a fresh connection.
 enum ConnectionFailure: Error {
     case requestNotWritten
@@ -21,14 +15,18 @@ actor MCPConnection {
     let version: Int64
     private let client: Client
     private let process: StdioServerProcess?
+    private let stdio: ChildStdioTransport?
     private let logger: Logger
     private var isClosed = false
     private var exitWatcher: Task<Void, Never>?
+    /// The requests still unread in the child's stdin when it ended (they may be sent again).
+    private var notReadAtExit: Set<String> = []
 
-    private init(version: Int64, client: Client, process: StdioServerProcess?, logger: Logger) {
+    private init(version: Int64, client: Client, stdio: (StdioServerProcess, ChildStdioTransport)?, logger: Logger) {
         self.version = version
         self.client = client
-        self.process = process
+        self.process = stdio?.0
+        self.stdio = stdio?.1
         self.logger = logger
     }
 
@@ -47,23 +45,23 @@ actor MCPConnection {
         logger[metadataKey: "mcp_server"] = "\(spec.name)"
         let client = Client(name: "agentplane", version: "1")
         let transport: any Transport
-        let process: StdioServerProcess?
+        let stdio: (StdioServerProcess, ChildStdioTransport)?
         switch spec.transport {
         case .stdio(let command, let arguments, let environment):
             let child = try StdioServerProcess(
                 command: command, arguments: arguments, environment: environment,
                 allowList: context.stdioAllowList)
-            process = child
-            transport = StdioTransport(
-                input: FileDescriptor(rawValue: child.output.fileDescriptor),
-                output: FileDescriptor(rawValue: child.input.fileDescriptor), logger: logger)
+            let childTransport = ChildStdioTransport(process: child, logger: logger)
+            stdio = (child, childTransport)
+            transport = childTransport
         case .http(let url, let headers):
             try await context.outboundCheck(url)
-            process = nil
+            stdio = nil
             transport = StreamableHTTPClientTransport(
                 url: url, headers: headers, httpClient: context.httpClient, logger: logger)
         }
-        let connection = MCPConnection(version: spec.version, client: client, process: process, logger: logger)
+        let process = stdio?.0
+        let connection = MCPConnection(version: spec.version, client: client, stdio: stdio, logger: logger)
         await connection.watchExit()
         do {
             try await connection.withDeadline(context.connectTimeout) {
@@ -89,6 +87,11 @@ actor MCPConnection {
 
     /// The stdio child's process id (nil for HTTP).
     nonisolated var processID: Int32? { process?.pid }
+
+    /// Waits (at most `timeout`) for the stdio child to end; nil for HTTP or when the time passes.
+    nonisolated func waitForProcessExit(within timeout: Duration) async -> Int32? {
+        await process?.waitForExit(within: timeout)
+    }
 
     /// Every tool the server lists, following `nextCursor` (at most 100 pages).
     func listTools(timeout: Duration) async throws -> [MCPToolDescriptor] {
@@ -124,14 +127,25 @@ actor MCPConnection {
     private func perform<M: MCP.Method>(_ request: Request<M>, timeout: Duration) async throws -> M.Result {
         guard isUsable else { throw ConnectionFailure.requestNotWritten }
         let client = self.client
+        let context: RequestContext<M.Result>
         do {
-            let context = try await client.send(request)
-            return try await withDeadline(timeout) {
+            context = try await client.send(request)
+        } catch {
+            throw await translate(error)
+        }
+        do {
+            let result = try await withDeadline(timeout) {
                 try await context.value
             } onTimeout: {
                 try? await client.cancelRequest(context.requestID, reason: "timed out")
             }
+            await stdio?.forget(context.requestID)
+            return result
         } catch {
+            await stdio?.forget(context.requestID)
+            if process?.exitStatus != nil, notReadAtExit.contains(RequestIDText(context.requestID).text) {
+                throw ConnectionFailure.requestNotWritten  // still in the dead child's pipe: never acted on
+            }
             throw await translate(error)
         }
     }
@@ -192,12 +206,14 @@ actor MCPConnection {
         }
     }
 
+    /// Fails the pending requests (those the child never read become retryable) and closes the pipes.
     private func processEnded() async {
         guard !isClosed, let process else { return }
         logger.notice(
             "MCP server process exited", metadata: ["pid": "\(process.pid)", "status": "\(process.exitStatus ?? -1)"])
         isClosed = true
         exitWatcher = nil
+        notReadAtExit = await stdio?.requestsNotRead() ?? []  // before the pipe closes
         await client.disconnect()
         await process.terminate()
     }

@@ -81,6 +81,12 @@ public actor MCPConnectionPool {
         return connection.processID
     }
 
+    /// Waits (at most `timeout`) for the stdio child serving `spec` to end; its exit status, or nil (tests).
+    package func waitForProcessExit(of spec: MCPServerSpec, within timeout: Duration) async -> Int32? {
+        guard case .ready(let connection) = slots[spec.id] else { return nil }
+        return await connection.waitForProcessExit(within: timeout)
+    }
+
     /// Runs `operation` on the spec's connection; a request that never reached a dead stdio server is
     /// retried once on a restarted one. A connection that died (or whose HTTP session expired) is
     /// dropped, so the next use reconnects; one that timed out or got an error reply is kept.

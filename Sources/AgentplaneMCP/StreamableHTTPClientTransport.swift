@@ -60,9 +60,8 @@ public actor StreamableHTTPClientTransport: Transport {
         for reader in replyReaders.values { reader.cancel() }
         replyReaders.removeAll()
         continuation.finish()
-        guard let sessionID else { return }
-        var request = makeRequest(method: .DELETE)
-        request.headers.replaceOrAdd(name: "Mcp-Session-Id", value: sessionID)
+        guard sessionID != nil else { return }
+        let request = makeRequest(method: .DELETE)
         do {
             let response = try await httpClient.execute(request, timeout: .seconds(2))
             _ = try? await response.body.collect(upTo: 64 * 1024)
@@ -80,8 +79,6 @@ public actor StreamableHTTPClientTransport: Transport {
         var request = makeRequest(method: .POST)
         request.headers.replaceOrAdd(name: "Accept", value: "application/json, text/event-stream")
         request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        if let sessionID { request.headers.replaceOrAdd(name: "Mcp-Session-Id", value: sessionID) }
-        if let protocolVersion { request.headers.replaceOrAdd(name: "MCP-Protocol-Version", value: protocolVersion) }
         request.body = .bytes(ByteBuffer(bytes: data))
 
         // A notification or response is only acknowledged (202): it gets a short limit, so a cancel
@@ -159,53 +156,14 @@ public actor StreamableHTTPClientTransport: Transport {
         continuation.yield(message)
     }
 
-    /// A request to the endpoint with the spec's headers.
+    /// A request to the endpoint with the spec's headers, and the session's once it has one.
     private func makeRequest(method: HTTPMethod) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: endpoint.absoluteString)
         request.method = method
         for (name, value) in extraHeaders { request.headers.replaceOrAdd(name: name, value: value) }
+        if let sessionID { request.headers.replaceOrAdd(name: "Mcp-Session-Id", value: sessionID) }
+        if let protocolVersion { request.headers.replaceOrAdd(name: "MCP-Protocol-Version", value: protocolVersion) }
         return request
-    }
-}
-
-/// What the transport needs to know of an outgoing message: its id and whether it is `initialize`.
-private struct OutgoingMessage {
-    var id: String?
-    var isInitialize = false
-
-    init(_ data: Data) {
-        guard let head = try? JSONDecoder().decode(Head.self, from: data) else { return }
-        id = head.id?.text
-        isInitialize = head.method == "initialize"
-    }
-
-    struct Head: Decodable {
-        var id: RequestIDText?
-        var method: String?
-    }
-}
-
-/// The initialize reply's negotiated version.
-private struct InitializeReply: Decodable {
-    var id: RequestIDText?
-    var result: Result?
-
-    struct Result: Decodable {
-        var protocolVersion: String?
-    }
-}
-
-/// A JSON-RPC id (string or number) as text, to compare ids of either kind.
-private struct RequestIDText: Decodable {
-    var text: String
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Int64.self) {
-            text = "#\(number)"
-        } else {
-            text = try container.decode(String.self)
-        }
     }
 }
 

@@ -81,12 +81,29 @@ struct StdioServerTests {
         #expect(await pool.processID(of: spec) == first)
 
         #expect(kill(first, SIGKILL) == 0)
+        #expect(await pool.waitForProcessExit(of: spec, within: .seconds(30)) == SIGKILL)
         let second = try await Self.serverPID(pool, spec)
         #expect(second != first)
         #expect(!processExists(first))
         let result = try await pool.call(spec, tool: "forecast", arguments: ["city": "Lima"], timeout: .seconds(30))
         #expect(result.output["city"] == "Lima")
         #expect(try await Self.serverPID(pool, spec) == second)
+        await pool.shutdown()
+    }
+
+    /// The child is stopped first, so it cannot read the request whatever the order of write and kill: the
+    /// write lands in the dead child's pipe (unread), fails with EPIPE, or follows the observed death.
+    @Test func aCallThatTheKilledChildNeverReadIsRetriedOnANewChild() async throws {
+        let pool = MCPFixtures.pool()
+        let spec = try MCPFixtures.weatherSpec()
+        let first = try await Self.serverPID(pool, spec)
+        #expect(kill(first, SIGSTOP) == 0)
+        try waitUntilStopped(first)
+        async let call = pool.call(spec, tool: "forecast", arguments: ["city": "Quito"], timeout: .seconds(30))
+        #expect(kill(first, SIGKILL) == 0)
+        let result = try await call
+        #expect(result.output["city"] == "Quito")
+        #expect(try await Self.serverPID(pool, spec) != first)
         await pool.shutdown()
     }
 

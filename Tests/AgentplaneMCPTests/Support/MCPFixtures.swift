@@ -186,3 +186,12 @@ func firstElement<Element: Sendable>(
 func processExists(_ pid: Int32) -> Bool {
     kill(pid, 0) == 0
 }
+
+/// Blocks until the child `pid` of this process is stopped (a kernel wait, WNOWAIT: its state stays
+/// for Foundation's own reaping).
+func waitUntilStopped(_ pid: Int32) throws {
+    var info = siginfo_t()
+    guard waitid(P_PID, id_t(pid), &info, WSTOPPED | WNOWAIT) == 0 else {
+        throw FixtureFailure("waitid(\(pid)) failed: errno \(errno)")
+    }
+}
