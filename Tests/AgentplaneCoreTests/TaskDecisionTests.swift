@@ -336,3 +336,24 @@ import Testing
         }
     }
 }
+
+/// A `once` task resumed after its instant: it runs at once, or completes when its policy skips misfires.
+@Suite struct OnceTaskResumeTests {
+    @Test(arguments: [(MisfirePolicy.runOnce, TaskStatus.active), (.skip, .completed), (.runAll, .active)])
+    func aOnceTaskResumedAfterItsInstant(policy: MisfirePolicy, expected: TaskStatus) throws {
+        let created = Timestamp(rfc3339: "2026-03-01T00:00:00Z")!
+        let fields = TaskFields(
+            title: "once", scheduleKind: "once", scheduleExpr: "2026-03-01T01:00:00Z", timezone: "UTC",
+            payload: ["pipeline": .array([["id": "a", "uses": "log"]])], misfirePolicy: policy.rawValue)
+        let context = TaskContext(caller: "c", events: EventContext(), now: created, defaultTimezone: "UTC")
+        var task = try TaskDecisions.create(fields, tenant: TenantID(UUIDv7.make()), context: context).0
+        task.status = .paused
+        let later = Timestamp(rfc3339: "2026-03-02T00:00:00Z")!
+        let resumed = try TaskDecisions.transition(
+            task, to: .active, expectedVersion: nil,
+            context: TaskContext(caller: "c", events: EventContext(), now: later, defaultTimezone: "UTC")
+        ).state
+        #expect(resumed.status == expected)
+        #expect(resumed.nextRunAt == (expected == .active ? later : nil))
+    }
+}

@@ -66,6 +66,15 @@ public enum TaskDecisions {
         switch status {
         case .active:
             next.nextRunAt = try? firstFire(of: next, now: context.now)
+            // A `once` task resumed after its instant: it runs now, unless its misfire policy skips missed
+            // fires, which leaves it nothing to do (completed).
+            if next.scheduleKind == TaskScheduleKind.once.rawValue, next.nextRunAt == nil {
+                if next.misfirePolicy == .skip {
+                    next.status = .completed
+                } else {
+                    next.nextRunAt = context.now
+                }
+            }
         case .cancelled, .completed:
             next.nextRunAt = nil
         case .paused:
@@ -74,7 +83,7 @@ public enum TaskDecisions {
         next.version = current.version + 1
         next.updatedAt = context.now
         var changed = Events.task(.taskStatusChanged, next, context: context.events, at: context.now)
-        changed.set(from: current.status.rawValue, to: status.rawValue)
+        changed.set(from: current.status.rawValue, to: next.status.rawValue)
         return Change(state: next, expectedVersion: expectedVersion ?? current.version, events: [changed])
     }
 
