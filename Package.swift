@@ -195,7 +195,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentplaneMCPTests",
-            dependencies: ["AgentplaneMCP"],
+            dependencies: ["AgentplaneMCP", "AgentplaneTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -223,7 +223,7 @@ import Testing
     @Test func reportsEveryErrorNotOnlyTheFirst() throws {
         let payload: JSONValue = [
             "pipeline": .array([
-                ["id": "a", "uses": "nodot", "timeout_seconds": .int(0)],
+                ["id": "a", "uses": "no dot", "timeout_seconds": .int(0)],
                 ["id": "a", "uses": "x.y", "with": ["t": "${steps.b.z}"]],
             ])
         ]

@@ -152,7 +152,7 @@ import Testing
             (#"{"every_seconds": "60", "source": {"uses": "a.b"}, "when": "result"}"#, "every_seconds must be", nil),
             (#"{"every_seconds": 60, "when": "result"}"#, "source is required", nil),
             (
-                #"{"every_seconds": 60, "source": {"uses": "nodot"}, "when": "result"}"#,
+                #"{"every_seconds": 60, "source": {"uses": "no dot"}, "when": "result"}"#,
                 "source/uses: must be '<server>.<tool>'", nil
             ),
             (

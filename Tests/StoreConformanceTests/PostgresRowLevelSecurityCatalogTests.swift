@@ -40,6 +40,28 @@ import Testing
         _ = try await useCases.store.idempotency.claim(
             IdempotencyScope(tenantID: tenant, principalID: "seed", key: "k1"), fingerprint: "f", now: .now(),
             expiresAt: Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch + 60_000_000))
+        // A task fired now (tasks, task_fires, a run with its step logs), a secret and an MCP server.
+        var tools = useCases
+        tools.toolSettings = ToolSettings(
+            secretBox: try SecretBox(keyBytes: SecretBox.generateKeyBytes()),
+            stdioAllowList: ["/usr/local/bin/seed-mcp"])
+        let task = try await tools.createTask(
+            TaskFields(
+                title: "t", scheduleKind: "cron", scheduleExpr: "0 9 * * *",
+                payload: ["pipeline": .array([["id": "a", "uses": "log"]])]),
+            tenant: tenant, by: admin)
+        let run = try await tools.runTaskNow(task.id, tenant: tenant, by: admin)
+        try await tools.store.runs.recordSteps(
+            tenant: tenant, run: run.id, attempt: 1,
+            [
+                StepLog(
+                    attempt: 1, position: 0, stepID: "a", uses: "log", outcome: .succeeded, input: [:], output: [:],
+                    error: nil, calls: 1, startedAt: .now(), durationMicroseconds: 1)
+            ])
+        _ = try await tools.createSecret(name: "SEED", value: "seed-value", tenant: tenant, by: admin)
+        _ = try await tools.createMCPServer(
+            MCPServerFields(name: "seed", transport: "stdio", command: "/usr/local/bin/seed-mcp"), tenant: tenant,
+            by: admin)
         return tenant
     }
 
