@@ -31,7 +31,7 @@ import Testing
     static func runs(_ client: any TestClientProtocol, key: String, task: String, count: Int) async throws
         -> [JSONValue]
     {
-        let page = try await client.awaitJSON("/api/v1/runs?task_id=\(task)&limit=100", key: key, timeout: .seconds(30))
+        let page = try await client.awaitJSON("/api/v1/runs?task_id=\(task)&limit=100", key: key, timeout: .seconds(90))
         {
             let runs = $0["runs"]?.arrayValue ?? []
             return runs.filter { ["succeeded", "dead"].contains($0["status"]?.stringValue ?? "") }.count >= count
