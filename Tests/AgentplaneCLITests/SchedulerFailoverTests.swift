@@ -2,37 +2,25 @@ import AgentplaneCore
 import AgentplaneStore
 import AgentplaneTesting
 import Foundation
-import PostgresNIO
 import Testing
 
 /// The scheduler across real processes on one PostgreSQL: the node holding the scheduler lease is killed
 /// with SIGKILL, another node takes the lease over within 15 s, and the task's fires go on with none doubled
 /// and none missed (the fire times of the gap are late by less than the misfire grace, so they all fire).
 @Suite(.timeLimit(.minutes(5))) struct SchedulerFailoverTests {
-    /// The scheduled seconds of the task's fires, one entry per run (a doubled fire shows twice).
-    static func fireTimes(_ database: IsolatedDatabase, task: UUID) async throws -> [String] {
-        try await PostgresAdmin.withConnection(url: try #require(database.postgresURL)) { connection in
-            try await EngineProcessTests.seeEveryTenant(connection)
-            var times: [String] = []
-            let rows = try await connection.query(
-                "SELECT arguments->>'scheduled_at' FROM runs WHERE task_id = \(task) ORDER BY 1", logger: testLogger())
-            for try await time in rows.decode(String.self) { times.append(time) }
-            return times
-        }
-    }
-
-    /// Polls until `done` holds for the task's fire times; fails after `timeout`.
+    /// The scheduled times of the task's fires, ascending, one entry per run (a doubled fire shows twice), once
+    /// `done` holds for them: read through the API of the node at `address` (the shared polling helper).
     static func awaitFires(
-        _ database: IsolatedDatabase, task: UUID, timeout: Duration = .seconds(60), until done: ([String]) -> Bool
+        _ address: String, task: AgentTask, timeout: Duration = .seconds(60), until done: @escaping ([String]) -> Bool
     ) async throws -> [String] {
-        let deadline = ContinuousClock.now + timeout
-        var last: [String] = []
-        while ContinuousClock.now < deadline {
-            last = try await fireTimes(database, task: task)
-            if done(last) { return last }
-            try await Task.sleep(for: .milliseconds(100))
+        let times = { (page: JSONValue) in
+            (page["runs"]?.arrayValue ?? []).compactMap { $0["arguments"]?["scheduled_at"]?.stringValue }.sorted()
         }
-        throw AwaitTimeout(description: "the task's fires did not come: \(last)")
+        let page = try await EngineProcessTests.await(
+            "\(address)/api/v1/runs?task_id=\(task.id.lowercasedString)&limit=1000", tenant: task.tenantID,
+            timeout: timeout
+        ) { done(times($0)) }
+        return times(page)
     }
 
     static let takeover = "scheduler lease taken"
@@ -46,11 +34,11 @@ import Testing
             }
             let arguments = ["serve", "--port", "0"] + ServeTests.arguments(database)
             let first = try AgentplaneProcess(arguments, environment: EngineProcessTests.environment)
-            _ = try await EngineProcessTests.ready(first)
+            let firstAddress = try await EngineProcessTests.ready(first)
             #expect(await first.firstLine(within: .seconds(30)) { $0.contains(Self.takeover) } != nil)
             let second = try AgentplaneProcess(arguments, environment: EngineProcessTests.environment)
-            _ = try await EngineProcessTests.ready(second)
-            let before = try await Self.awaitFires(database, task: task.id) { $0.count >= 3 }
+            let secondAddress = try await EngineProcessTests.ready(second)
+            let before = try await Self.awaitFires(firstAddress, task: task) { $0.count >= 3 }
             first.signal(SIGKILL)
             let killed = ContinuousClock.now
             _ = await first.waitForExit()
@@ -58,16 +46,20 @@ import Testing
             let gap = ContinuousClock.now - killed
             #expect(taken != nil, "\(second.outputText)")
             #expect(gap < .seconds(15), "the lease was taken over after \(gap)")
-            let after = try await Self.awaitFires(database, task: task.id) { $0.count >= before.count + 20 }
+            _ = try await Self.awaitFires(secondAddress, task: task) { $0.count >= before.count + 20 }
             second.signal()
             _ = await second.waitForExit()
-            let all = try await Self.fireTimes(database, task: task.id)
-            #expect(Set(all).count == all.count, "doubled fires: \(all)")
+            let all = try await withRunningStore(try database.openStore()) { store in
+                try await Fixtures.runs(of: task, in: store).compactMap {
+                    $0.request.arguments["scheduled_at"]?.stringValue
+                }
+            }
+            #expect(Set(all).count == all.count, "doubled fires: \(all.sorted())")
             // Every second from the first fire to the last fired once: the gap was caught up.
             let seconds = all.compactMap { Timestamp(rfc3339: $0)?.microsecondsSinceEpoch }.map { $0 / 1_000_000 }
             let span = Int((seconds.max() ?? 0) - (seconds.min() ?? 0)) + 1
-            #expect(span == seconds.count, "missed fires between \(all.first ?? "-") and \(all.last ?? "-")")
-            #expect(after.count >= before.count + 20)
+            #expect(span == seconds.count, "missed fires between \(seconds.min() ?? 0) and \(seconds.max() ?? 0)")
+            #expect(all.count >= before.count + 20)
         }
     }
 }
