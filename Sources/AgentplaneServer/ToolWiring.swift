@@ -2,7 +2,6 @@ import AgentplaneApp
 import AgentplaneCore
 import AgentplaneEngine
 import AgentplaneMCP
-import AsyncHTTPClient
 import Foundation
 import Logging
 
@@ -63,14 +62,6 @@ enum ToolWiring {
         }
     }
 
-    /// The MCP bridge's HTTP client, for the process: it follows no redirect (only the server's own URL passed
-    /// the SSRF check).
-    static let mcpHTTPClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.timeout.connect = .seconds(10)
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
-
     /// Wires secrets, the stdio allow-list, the SSRF guard and the MCP bridge into the use cases; answers the
     /// bridge (a service: it ends the MCP connections at shutdown).
     static func wire(_ useCases: inout UseCases, configuration: ServerConfiguration, logger: Logger) throws -> MCPBridge
@@ -88,7 +79,7 @@ enum ToolWiring {
             }
         }
         let pool = MCPConnectionPool(
-            stdioAllowList: Set(settings.mcpStdioAllowList), httpClient: mcpHTTPClient,
+            stdioAllowList: Set(settings.mcpStdioAllowList), httpClient: BuiltInToolbox.outboundClient,
             outboundCheck: { url in try await outbound.check(url) }, logger: logger)
         let bridge = MCPBridge(useCases: useCases, pool: pool)
         useCases.toolSettings.listTools = { try await bridge.tools($0) }

@@ -5,8 +5,9 @@ import NIOCore
 import NIOHTTP1
 
 extension BuiltInToolbox {
-    /// One client for the process (no redirects: a redirect could lead past the SSRF check).
-    static let client: HTTPClient = {
+    /// The process's one client for requests made on a tenant's behalf (`http.request`, MCP over HTTP): it
+    /// follows no redirect, since a redirect could lead past the SSRF check.
+    public static let outboundClient: HTTPClient = {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout.connect = .seconds(10)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
@@ -49,7 +50,7 @@ extension BuiltInToolbox {
         let bytes: ByteBuffer
         do {
             let seconds = Int64(max(1, (Double(limit.components.seconds) + 0.999).rounded(.down)))
-            response = try await Self.client.execute(request, timeout: .seconds(seconds))
+            response = try await Self.outboundClient.execute(request, timeout: .seconds(seconds))
             bytes = try await response.body.collect(upTo: Self.maximumResponseBytes)
         } catch let error as HTTPClientError {
             throw ToolFailure("http.request to \(url.host ?? "?") failed: \(error)")
