@@ -12,6 +12,12 @@ public struct Caller: Sendable {
     public var requestID: String?
     /// The client's address, when there is one.
     public var clientAddress: String?
+    /// What the caller's events name as their cause (a command's id), when something caused the request.
+    public var causationID: String?
+    /// The correlation the caller's events carry (default: the request id).
+    public var correlationID: String?
+    /// Who the caller acts for, as its events' `userid` (default: the principal; a command names its user).
+    public var onBehalfOf: String?
 
     /// Creates a caller.
     public init(principal: Principal, operation: String, requestID: String? = nil, clientAddress: String? = nil) {
@@ -28,7 +34,9 @@ public struct Caller: Sendable {
 
     /// What the caller's events carry: the request (also as correlation) and the principal.
     public var eventContext: EventContext {
-        EventContext(correlationID: requestID, requestID: requestID, userID: principal.subject)
+        EventContext(
+            correlationID: correlationID ?? requestID, causationID: causationID, requestID: requestID,
+            userID: onBehalfOf ?? principal.subject)
     }
 
     /// The audit row and events a successful mutation commits with its change, and the runs it causes.

@@ -433,5 +433,7 @@ enum PostgresMigrations {
         ),
         tasksMigration,
         secretsMigration,
+        webhooksMigration,
+        commandsMigration,
     ]
 }

@@ -395,5 +395,7 @@ enum SQLiteMigrations {
         ),
         tasksMigration,
         secretsMigration,
+        webhooksMigration,
+        commandsMigration,
     ]
 }

@@ -81,7 +81,7 @@ public struct EventTrigger: Sendable, Hashable {
     }
 
     /// The offset and description of the first problem with a pattern, or nil when it is valid.
-    private static func patternProblem(_ pattern: String) -> (Int?, String)? {
+    static func patternProblem(_ pattern: String) -> (Int?, String)? {
         guard (1...maximumPatternLength).contains(pattern.utf8.count) else {
             return (nil, "must be 1 to \(maximumPatternLength) characters")
         }

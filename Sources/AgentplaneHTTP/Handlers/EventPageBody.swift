@@ -23,27 +23,9 @@ enum EventPageBody {
         return out.bytes
     }
 
-    /// One event, keys in sorted order as `JSONEncoder` with `.sortedKeys` writes them.
+    /// One event, as CloudEvents JSON.
     static func write(_ event: Event, into out: inout JSONWriter) {
-        out.beginObject()
-        out.field("causationid", event.context.causationID)
-        out.field("correlationid", event.context.correlationID)
-        if let text = event.dataJSON {
-            out.rawField("data", text)
-        } else {
-            out.field("data", event.data)
-        }
-        out.field("datacontenttype", event.dataContentType)
-        out.field("id", event.id)
-        out.field("requestid", event.context.requestID)
-        out.field("sequence", event.position.description)
-        out.field("source", event.source)
-        out.field("specversion", "1.0" as String)
-        out.field("subject", event.subject)
-        out.field("time", event.time.rfc3339)
-        out.field("type", event.type)
-        out.field("userid", event.context.userID)
-        out.endObject()
+        EventFormat.writeCloudEvent(event, into: &out)
     }
 }
 

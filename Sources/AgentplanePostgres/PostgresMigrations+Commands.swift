@@ -1,0 +1,10 @@
+import AgentplaneStore
+
+extension PostgresMigrations {
+    /// Migration 15: named consumers and commands.
+    static let commandsMigration = Migration(
+        version: 15,
+        name: "consumers_and_commands",
+        statements: []
+    )
+}
