@@ -18,6 +18,8 @@ public struct Caller: Sendable {
     public var correlationID: String?
     /// Who the caller acts for, as its events' `userid` (default: the principal; a command names its user).
     public var onBehalfOf: String?
+    /// The command the caller processes: the change it records completes it, in the same transaction.
+    public var completing: Command?
 
     /// Creates a caller.
     public init(principal: Principal, operation: String, requestID: String? = nil, clientAddress: String? = nil) {
@@ -44,9 +46,19 @@ public struct Caller: Sendable {
         _ resource: AuditedResource, status: Int, events: [NewEvent], details: JSONValue = .object([:]),
         runs: [NewRun] = [], at time: Timestamp
     ) -> ChangeRecord {
-        ChangeRecord(
+        var events = events
+        var completion: CommandCompletion?
+        if let command = completing {
+            // What the command did, named as the route's answer would name it.
+            var result: [String: JSONValue] = ["http_status": .int(Int64(status))]
+            if let id = resource.id { result["\(resource.type)_id"] = .string(id) }
+            events.append(Events.commandSucceeded(command, result: .object(result), context: eventContext, at: time))
+            completion = CommandCompletion(
+                tenantID: command.tenantID, commandID: command.id, result: .object(result), finishedAt: time)
+        }
+        return ChangeRecord(
             events: events, audit: audit(resource, outcome: .success, status: status, details: details, at: time),
-            runs: runs)
+            runs: runs, commandCompletion: completion)
     }
 
     /// A platform worker performing `run` (its events carry the run's id as request and correlation).

@@ -15,6 +15,8 @@ public struct UseCases: Sendable {
     public var taskSettings = TaskSettings()
     /// The server's settings for tools (secrets, MCP servers).
     public var toolSettings = ToolSettings()
+    /// The server's settings for webhooks (delivery policy, sender).
+    public var webhookSettings = WebhookSettings()
 
     /// Creates the use cases over `store`.
     public init(store: any Store, clock: any WallClock = SystemWallClock(), passwords: any PasswordHashing) {

@@ -76,11 +76,16 @@ public struct ChangeRecord: Sendable {
     /// Work the change causes, enqueued in its transaction (a run whose dedupe key is held inside its
     /// window is skipped).
     public var runs: [NewRun]
+    /// The command this change completes, written in its transaction (a command already ended fails it).
+    public var commandCompletion: CommandCompletion?
 
     /// Creates a record.
-    public init(events: [NewEvent], audit: AuditEntry, runs: [NewRun] = []) {
+    public init(
+        events: [NewEvent], audit: AuditEntry, runs: [NewRun] = [], commandCompletion: CommandCompletion? = nil
+    ) {
         self.events = events
         self.audit = audit
         self.runs = runs
+        self.commandCompletion = commandCompletion
     }
 }

@@ -24,6 +24,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case reservedEventType = "RESERVED_EVENT_TYPE"
     case badRequest = "BAD_REQUEST"
     case databaseUnavailable = "DATABASE_UNAVAILABLE"
+    case shuttingDown = "SHUTTING_DOWN"
     case badGateway = "UPSTREAM_FAILED"
     case internalError = "INTERNAL_ERROR"
 
@@ -44,7 +45,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .validationFailed, .reservedEventType, .idempotencyKeyReused, .agentUnavailable: 422
         case .internalError: 500
         case .badGateway: 502
-        case .databaseUnavailable: 503
+        case .databaseUnavailable, .shuttingDown: 503
         }
     }
 
@@ -75,6 +76,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .reservedEventType: "Reserved event type"
         case .badRequest: "Bad request"
         case .databaseUnavailable: "Database unavailable"
+        case .shuttingDown: "Shutting down"
         case .badGateway: "Upstream failed"
         case .internalError: "Internal server error"
         }

@@ -35,6 +35,15 @@ public enum EventType: String, Sendable, CaseIterable {
     case runFailed = "run.failed"
     case runDead = "run.dead"
     case runCancelled = "run.cancelled"
+    case webhookCreated = "webhook.created"
+    case webhookUpdated = "webhook.updated"
+    case webhookDeleted = "webhook.deleted"
+    case webhookDisabled = "webhook.disabled"
+    case webhookSecretRotated = "webhook.secret_rotated"
+    case commandAccepted = "command.accepted"
+    case commandSucceeded = "command.succeeded"
+    case commandFailed = "command.failed"
+    case commandReplayed = "command.replayed"
 }
 
 /// The one place the platform's events are built: the type, subject and payload of each.

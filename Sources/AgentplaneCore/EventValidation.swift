@@ -3,7 +3,7 @@ public enum EventValidation {
     /// Type prefixes the platform itself emits; clients may not publish under them.
     public static let reservedTypePrefixes = [
         "agent.", "api_key.", "audit.", "command.", "instance.", "knowledge_base.", "run.", "service_account.",
-        "task.", "tenant.", "user.",
+        "task.", "tenant.", "user.", "webhook.",
     ]
     /// Longest accepted event type.
     public static let maximumTypeLength = 128

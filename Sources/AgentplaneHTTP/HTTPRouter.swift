@@ -1,5 +1,6 @@
 import AgentplaneAPI
 import AgentplaneApp
+import AgentplaneEngine
 import AgentplaneStore
 import Hummingbird
 import Logging
@@ -36,6 +37,7 @@ package enum HTTPRouter {
         contract: ContractDocument,
         info: ServiceInfo,
         settings: HTTPSettings,
+        streams: StreamSettings = StreamSettings(hub: nil),
         logger: Logger
     ) throws -> Router<AgentplaneRequestContext> {
         let store = useCases.store
@@ -66,7 +68,7 @@ package enum HTTPRouter {
         )
         router.middlewares.add(JSONBodyMiddleware())
         MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)
-        try APIHandler(useCases: useCases, info: info, tokens: tokens, keyCache: keyCache)
+        try APIHandler(useCases: useCases, info: info, tokens: tokens, keyCache: keyCache, streams: streams)
             .registerHandlers(
                 on: router,
                 configuration: Configuration(
@@ -77,8 +79,24 @@ package enum HTTPRouter {
                     AuditFailureMiddleware(store: store),
                     AuthorizationMiddleware(policy: AccessPolicy(document: contract.document)),
                     RawBodyMiddleware(operations: ResourceJSON.operations),
+                    LocationHeaderMiddleware(),
                 ]
             )
         return router
+    }
+
+    /// The event WebSocket's upgrade decision (the server's HTTP/1 channel asks it before routing).
+    package static func eventSocket(useCases: UseCases, tokens: AccessTokens, hub: EventHub, logger: Logger)
+        -> EventSocketEndpoint
+    {
+        let store = useCases.store
+        let authenticator = BearerAuthenticator(
+            keys: APIKeyAuthenticator(
+                keys: store.apiKeys, clock: useCases.clock,
+                cache: VerifiedKeyCache(ttl: APIKeyAuthenticator.defaultCacheTTL)),
+            tokens: tokens,
+            store: store
+        )
+        return EventSocketEndpoint(authenticator: authenticator, useCases: useCases, hub: hub, logger: logger)
     }
 }

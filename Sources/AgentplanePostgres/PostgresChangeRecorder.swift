@@ -27,6 +27,9 @@ enum PostgresChangeRecorder {
         // store's own enqueue wakes them at once, a change's cannot until it has committed.)
         let runs = records.flatMap(\.runs)
         if !runs.isEmpty { try await PostgresRunQueue.enqueueAll(runs, on: connection, logger: logger) }
+        for completion in records.compactMap(\.commandCompletion) {
+            try await PostgresCommandStore.complete(completion, on: connection, logger: logger)
+        }
     }
 }
 

@@ -153,6 +153,7 @@ struct PostgresEventLog: EventLog {
     ) async throws -> [Event] {
         var binds = PostgresBindings()
         let auditValues = PostgresAuditLogStore.values(audits, into: &binds)
+        if !events.isEmpty { PostgresEventAppends.current?.insert(tenant) }
         guard !events.isEmpty else {
             if !audits.isEmpty {
                 try await connection.guardedQuery(

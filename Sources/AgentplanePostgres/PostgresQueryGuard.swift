@@ -112,18 +112,24 @@ extension PostgresClient {
     func withGuardedTransaction<Result: Sendable>(
         logger: Logger, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await withConnection { connection in
-            try await connection.guardedQuery("BEGIN", logger: logger)
-            let value: Result
-            do {
-                value = try await body(connection)
-            } catch {
-                if !connection.isClosed { _ = try? await connection.guardedQuery("ROLLBACK", logger: logger) }
-                throw error
+        let appends = PostgresEventAppends()
+        let value = try await PostgresEventAppends.$current.withValue(appends) {
+            try await withConnection { connection in
+                try await connection.guardedQuery("BEGIN", logger: logger)
+                let value: Result
+                do {
+                    value = try await body(connection)
+                } catch {
+                    if !connection.isClosed { _ = try? await connection.guardedQuery("ROLLBACK", logger: logger) }
+                    throw error
+                }
+                try await connection.guardedQuery("COMMIT", logger: logger)
+                return value
             }
-            try await connection.guardedQuery("COMMIT", logger: logger)
-            return value
         }
+        // Committed: the event bell rings for what it appended (here and, by NOTIFY, on the other nodes).
+        appends.committed(on: self)
+        return value
     }
 
     /// One statement on a leased connection, guarded; its rows are consumed by `consume`.

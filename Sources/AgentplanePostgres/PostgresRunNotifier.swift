@@ -20,6 +20,14 @@ final class PostgresRunNotifier: Sendable {
     let logger: Logger
     /// The channel, one per schema (nodes sharing a schema share the queue).
     let channel: String
+    /// The schema's name as channels carry it.
+    let schemaSuffix: String
+    /// The event notifier, whose channel the same connection listens on.
+    var events: PostgresEventNotifier? {
+        get { eventNotifier.withLock { $0 } }
+        set { eventNotifier.withLock { $0 = newValue } }
+    }
+    private let eventNotifier = Mutex<PostgresEventNotifier?>(nil)
     private let sending = Mutex<(inFlight: Bool, again: Bool)>((false, false))
 
     init(client: PostgresClient, configuration: PostgresConfiguration, wakeup: RunWakeup, logger: Logger) {
@@ -28,7 +36,8 @@ final class PostgresRunNotifier: Sendable {
         self.wakeup = wakeup
         self.logger = logger
         let schema = (configuration.schema ?? "public").lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
-        self.channel = "agentplane_runs_" + String(schema.prefix(40))
+        self.schemaSuffix = String(schema.prefix(40))
+        self.channel = "agentplane_runs_" + schemaSuffix
     }
 
     /// Rings this node's workers and, coalesced, the other nodes'.
@@ -75,11 +84,7 @@ final class PostgresRunNotifier: Sendable {
                     let connection = try await PostgresConnection.connect(
                         configuration: try self.connectionConfiguration(), id: connectionID, logger: self.logger)
                     do {
-                        try await connection.listen(on: self.channel) { notifications in
-                            // A listener that joins late may have missed a notification: look once.
-                            self.wakeup.signal()
-                            for try await _ in notifications { self.wakeup.signal() }
-                        }
+                        try await self.listen(on: connection)
                     } catch {
                         if !Task.isCancelled {
                             self.logger.debug("run notifications interrupted", metadata: ["error": "\(error)"])
@@ -96,6 +101,31 @@ final class PostgresRunNotifier: Sendable {
         }
     }
 
+    /// Listens on the run channel and the event channel of one connection until either ends.
+    private func listen(on connection: PostgresConnection) async throws {
+        let events = self.events
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await connection.listen(on: self.channel) { notifications in
+                    // A listener that joins late may have missed a notification: look once.
+                    self.wakeup.signal()
+                    for try await _ in notifications { self.wakeup.signal() }
+                }
+            }
+            if let events {
+                group.addTask {
+                    try await connection.listen(on: events.channel) { notifications in
+                        // Whatever was appended while no connection listened is found by reading every log.
+                        events.bell.ring(nil)
+                        for try await notification in notifications { events.heard(notification.payload) }
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
     private func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
             switch configuration.sslMode {
@@ -106,7 +136,7 @@ final class PostgresRunNotifier: Sendable {
         var connection = PostgresConnection.Configuration(
             host: configuration.host, port: configuration.port, username: configuration.username,
             password: configuration.password, database: configuration.database, tls: tls)
-        connection.options.additionalStartupParameters = [("application_name", "agentplane-listen")]
+        connection.options.additionalStartupParameters = [("application_name", "agentplane-listen \(schemaSuffix)")]
         return connection
     }
 }

@@ -42,7 +42,15 @@ public final class PostgresStore: Store {
     }
     public var secrets: any SecretStore { PostgresSecretStore(client: client, logger: logger) }
     public var mcpServers: any MCPServerStore { PostgresMCPServerStore(client: client, logger: logger) }
+    public var consumers: any ConsumerStore { PostgresConsumerStore(client: client, logger: logger) }
+    public var commands: any CommandStore {
+        PostgresCommandStore(client: client, logger: logger) { [notifier] in notifier.wake() }
+    }
+    public var webhooks: any WebhookStore {
+        PostgresWebhookStore(client: client, logger: logger) { [notifier] in notifier.wake() }
+    }
     public let runWakeup: RunWakeup
+    public let eventBell = EventBell()
     let notifier: PostgresRunNotifier
 
     /// Creates the store; nothing connects until `run()` is running.
@@ -53,6 +61,8 @@ public final class PostgresStore: Store {
         self.runWakeup = wakeup
         self.notifier = PostgresRunNotifier(
             client: client, configuration: configuration, wakeup: wakeup, logger: logger)
+        notifier.events = PostgresEventNotifier(
+            client: client, schema: notifier.schemaSuffix, bell: eventBell, logger: logger)
     }
 
     /// Runs the connection pool, and the listening connection of the run wake-ups, until cancelled or

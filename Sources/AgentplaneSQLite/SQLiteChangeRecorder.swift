@@ -10,6 +10,7 @@ enum SQLiteChangeRecorder {
         _ = try SQLiteEventLog.append(record.events, tenant: record.audit.tenantID, in: db)
         try SQLiteAuditLogStore.insert(record.audit, in: db)
         for run in record.runs { try SQLiteRunQueue.enqueue(run, in: db) }
+        if let completion = record.commandCompletion { try SQLiteCommandStore.complete(completion, in: db) }
     }
 }
 

@@ -57,5 +57,6 @@ enum SQLiteErrors {
         "events.tenant_id,events.id": .eventID,
         "secrets.tenant_id,secrets.name": .secretName,
         "mcp_servers.tenant_id,mcp_servers.name": .mcpServerName,
+        "consumers.tenant_id,consumers.name": .consumerName,
     ]
 }

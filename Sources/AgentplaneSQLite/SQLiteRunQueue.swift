@@ -407,3 +407,34 @@ final class SQLiteRunCommitObserver: TransactionObserver, @unchecked Sendable {
 
     func databaseDidRollback(_ db: Database) { touched = false }
 }
+
+/// Rings the event bell after every commit that appended events. The single writer commits one transaction at a
+/// time, so listeners read every log they follow (the ring names no tenant: SQLite tells the observer rows, not
+/// their tenants).
+final class SQLiteEventCommitObserver: TransactionObserver, @unchecked Sendable {
+    // Touched on the writer's queue only.
+    private var touched = false
+    private let bell: EventBell
+
+    init(bell: EventBell) { self.bell = bell }
+
+    // `events` is a WITHOUT ROWID table, which SQLite's update hook does not report; every append also
+    // inserts or bumps its tenant's row of `event_sequences`, which it does.
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool {
+        switch eventKind {
+        case .insert(let table): table == "event_sequences"
+        case .update(let table, _): table == "event_sequences"
+        case .delete: false
+        }
+    }
+
+    func databaseDidChange(with event: DatabaseEvent) { touched = true }
+
+    func databaseDidCommit(_ db: Database) {
+        guard touched else { return }
+        touched = false
+        bell.ring(nil)
+    }
+
+    func databaseDidRollback(_ db: Database) { touched = false }
+}

@@ -39,8 +39,13 @@ public final class SQLiteStore: Store {
     public var tasks: any TaskStore { SQLiteTaskStore(pool: pool) }
     public var secrets: any SecretStore { SQLiteSecretStore(pool: pool) }
     public var mcpServers: any MCPServerStore { SQLiteMCPServerStore(pool: pool) }
+    public var consumers: any ConsumerStore { SQLiteConsumerStore(pool: pool) }
+    public var commands: any CommandStore { SQLiteCommandStore(pool: pool) }
+    public var webhooks: any WebhookStore { SQLiteWebhookStore(pool: pool) }
     public let runWakeup = RunWakeup()
+    public let eventBell = EventBell()
     private let runObserver: SQLiteRunCommitObserver
+    private let eventObserver: SQLiteEventCommitObserver
 
     /// Opens (creating if needed) the database file at `path`.
     ///
@@ -84,6 +89,8 @@ public final class SQLiteStore: Store {
         self.walPolicy = walPolicy
         runObserver = SQLiteRunCommitObserver(wakeup: runWakeup)
         pool.add(transactionObserver: runObserver, extent: .databaseLifetime)
+        eventObserver = SQLiteEventCommitObserver(bell: eventBell)
+        pool.add(transactionObserver: eventObserver, extent: .databaseLifetime)
     }
 
     deinit {

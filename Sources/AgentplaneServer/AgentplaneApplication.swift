@@ -5,6 +5,7 @@ import AgentplaneHTTP
 import AgentplaneStore
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 
@@ -33,7 +34,9 @@ public enum AgentplaneApplication {
             store: store, clock: clock, passwords: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
         useCases.taskSettings = TaskSettings(defaultTimezone: configuration.engine.defaultTimezone)
         let bridge = try ToolWiring.wire(&useCases, configuration: configuration, logger: logger)
+        WebhookWiring.wire(&useCases, configuration: configuration)
         let engineUseCases = useCases
+        let hub = EventHub(store: store, logger: logger)
         let router = try HTTPRouter.build(
             useCases: useCases,
             tokens: tokens,
@@ -49,16 +52,22 @@ public enum AgentplaneApplication {
                 requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential,
                 servesAPI: configuration.engine.servesAPI
             ),
+            streams: StreamSettings(hub: hub, heartbeat: configuration.streamHeartbeat),
             logger: logger
         )
+        let socket = HTTPRouter.eventSocket(useCases: useCases, tokens: tokens, hub: hub, logger: logger)
         var app = Application(
             router: SeedPathAliases(router),
+            server: .http1WebSocketUpgrade(configuration: .init(ws: EventSocketEndpoint.configuration)) {
+                request, _, _ in await socket.shouldUpgrade(request)
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "agentplane"
             ),
             services: [store, DatabaseMonitor(store: store, logger: logger), bridge]
-                + ([RunQueueMonitor(store: store, clock: clock, logger: logger)]
+                + ([RunQueueMonitor(store: store, clock: clock, logger: logger), hub]
+                + [ConsumerLagMonitor(store: store, logger: logger)]
                 + engineServices(
                     configuration.engine, store: store, useCases: engineUseCases, bridge: bridge, clock: clock,
                     logger: logger))
@@ -101,9 +110,16 @@ public enum AgentplaneApplication {
             useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts), next: bridge)
         let tasks = TaskWork(
             useCases: useCases, tools: tools, environment: settings.pipelineEnvironment, logger: logger)
+        let commands = CommandWork(useCases: useCases)
+        let webhooks = WebhookWork(useCases: useCases)
         let worker = RunWorker(
-            store: store, handlers: work.handlers.merging(tasks.handlers) { first, _ in first },
-            deadHandlers: work.deadHandlers.merging(tasks.deadHandlers) { first, _ in first },
+            store: store,
+            handlers: work.handlers.merging(tasks.handlers) { first, _ in first }
+                .merging(commands.handlers) { first, _ in first }
+                .merging(webhooks.handlers) { first, _ in first },
+            deadHandlers: work.deadHandlers.merging(tasks.deadHandlers) { first, _ in first }
+                .merging(commands.deadHandlers) { first, _ in first }
+                .merging(webhooks.deadHandlers) { first, _ in first },
             settings: RunWorkerSettings(
                 concurrency: settings.workerConcurrency, lease: settings.lease, runTimeout: settings.runTimeout),
             clock: clock,
@@ -114,6 +130,7 @@ public enum AgentplaneApplication {
         if settings.runsScheduler {
             services.append(
                 TaskScheduler(store: store, clock: clock, wakeup: useCases.taskSettings.wakeup, logger: logger))
+            services.append(WebhookDispatcher(useCases: useCases, logger: logger))
         }
         return services
     }

@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var shutdownTimeout: Duration
     /// The job engine on this node.
     public var engine = EngineSettings()
+    /// Silence after which an event stream (SSE) sends a keep-alive comment.
+    public var streamHeartbeat: Duration = .seconds(15)
 
     /// The defaults: 127.0.0.1:8080, `./.agentplane/agentplane.sqlite`, info logs, 1 MiB bodies.
     public static let defaultPort = 8080
@@ -182,6 +184,8 @@ public struct EngineSettings: Sendable {
     public var runsScheduler = true
     /// How long ended runs are kept.
     public var retention = RunRetention()
+    /// How webhooks are delivered: attempts and backoff, timeout, auto-disable threshold, rotation grace.
+    public var webhooks = WebhookPolicy()
     /// How often maintenance (idempotency keys, run retention) runs.
     public var maintenancePeriod: Duration = .seconds(300)
 

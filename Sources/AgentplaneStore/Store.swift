@@ -35,9 +35,17 @@ public protocol Store: Service {
     var secrets: any SecretStore { get }
     /// Tenants' MCP servers.
     var mcpServers: any MCPServerStore { get }
+    /// Webhook subscriptions, their deliveries and attempts.
+    var webhooks: any WebhookStore { get }
+    /// Named consumers and their offsets.
+    var consumers: any ConsumerStore { get }
+    /// Commands and their outcomes.
+    var commands: any CommandStore { get }
     /// Rung after commits on this node that may have made runs claimable (other nodes' workers find
     /// such runs by their poll until LISTEN/NOTIFY wake-ups are built).
     var runWakeup: RunWakeup { get }
+    /// Rung after commits that appended events: this node's own, and on PostgreSQL every node's.
+    var eventBell: EventBell { get }
     /// The newest schema version this binary knows (both adapters number migrations alike).
     var schemaVersion: Int { get }
     /// Applies every pending migration; safe to call concurrently and repeatedly.

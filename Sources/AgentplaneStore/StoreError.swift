@@ -23,6 +23,8 @@ public enum Uniqueness: String, Sendable, Hashable, CaseIterable {
     case secretName = "secrets_tenant_id_name"
     /// The tenant already has an MCP server with the name.
     case mcpServerName = "mcp_servers_tenant_id_name"
+    /// The tenant already has a consumer with the name.
+    case consumerName = "consumers_tenant_id_name"
     /// A row with the same primary key or another unique value exists.
     case other
 

@@ -20,6 +20,7 @@ public func withLiveServer<T: Sendable>(
     oidc: OIDCConfiguration? = nil,
     clock: any WallClock = SystemWallClock(),
     engine: EngineSettings = .noWorker,
+    streamHeartbeat: Duration = .seconds(15),
     prepare: (any Store) async throws -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, IsolatedDatabase) async throws -> T
 ) async throws -> T {
@@ -36,6 +37,7 @@ public func withLiveServer<T: Sendable>(
             oidc: oidc
         )
         configuration.engine = engine
+        configuration.streamHeartbeat = streamHeartbeat
         let app = try AgentplaneApplication.build(
             configuration: configuration,
             logger: testLogger(),

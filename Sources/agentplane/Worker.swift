@@ -68,6 +68,25 @@ struct EngineOptions: ParsableArguments {
         help: "Days dead runs (the dead-letter list) are kept (env AGENTPLANE_DEAD_RUN_RETENTION_DAYS; default 30).")
     var deadRunRetentionDays: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Dead webhook deliveries in a row after which the webhook is disabled (env AGENTPLANE_WEBHOOK_DISABLE_AFTER; default 10)."
+    )
+    var webhookDisableAfter: String?
+
+    @Option(
+        name: .long,
+        help: "Seconds one webhook POST may take (env AGENTPLANE_WEBHOOK_TIMEOUT_SECONDS; default 10).")
+    var webhookTimeoutSeconds: String?
+
+    @Option(
+        name: .long,
+        help:
+            "Attempts of one webhook delivery before it is dead, over about a day at the default 13 (env AGENTPLANE_WEBHOOK_MAX_ATTEMPTS)."
+    )
+    var webhookMaxAttempts: String?
+
     /// The validated settings; `worker`: whether the node runs a worker; `api`: whether it serves the API.
     func settings(worker: Bool, api: Bool) throws -> EngineSettings {
         var settings = EngineSettings()
@@ -123,6 +142,14 @@ struct EngineOptions: ParsableArguments {
             settings.defaultTimezone = zone
         }
         settings.retention = RunRetention(endedSeconds: Int64(ended) * 86_400, deadSeconds: Int64(dead) * 86_400)
+        settings.webhooks.disableAfter = try Self.number(
+            webhookDisableAfter, "AGENTPLANE_WEBHOOK_DISABLE_AFTER", "--webhook-disable-after", default: 10, 1...10_000)
+        settings.webhooks.timeout = .seconds(
+            try Self.number(
+                webhookTimeoutSeconds, "AGENTPLANE_WEBHOOK_TIMEOUT_SECONDS", "--webhook-timeout-seconds", default: 10,
+                1...300))
+        settings.webhooks.maxAttempts = try Self.number(
+            webhookMaxAttempts, "AGENTPLANE_WEBHOOK_MAX_ATTEMPTS", "--webhook-max-attempts", default: 13, 1...50)
         return settings
     }
 

@@ -62,10 +62,28 @@ import Testing
                 json: #"{"name":"b-payroll-mcp","transport":"stdio","command":"\#(Self.stdioCommand)"}"#)
             #expect(server.status == .created, "\(server.text)")
             let bServer = try #require(try server.json()["id"]?.stringValue)
+            // B's named consumer and command (accepted: this server runs no worker).
+            let consumer = try await client.request(
+                .post, "/api/v1/consumers", key: b.adminKey, json: #"{"name":"b-payroll-feed","start_at":"beginning"}"#)
+            #expect(consumer.status == .created, "\(consumer.text)")
+            let command = try await client.request(
+                .post, "/api/v1/commands", key: b.adminKey,
+                json: #"{"action":"delete_instance","data":{"instance_id":"\#(bInstance)"},"request_id":"b-payroll-1"}"#
+            )
+            #expect(command.status == .accepted, "\(command.text)")
+            let bCommand = try #require(try command.json()["id"]?.stringValue)
+            // B's webhook and its (test) delivery, to a loopback port that refuses: the delivery is dead.
+            let webhook = try await client.request(
+                .post, "/api/v1/webhooks", key: b.adminKey, json: #"{"url":"http://127.0.0.1:9/b-payroll-hook"}"#)
+            #expect(webhook.status == .created, "\(webhook.text)")
+            let bWebhook = try #require(try webhook.json()["webhook"]?["id"]?.stringValue)
+            let tested = try await client.request(.post, "/api/v1/webhooks/\(bWebhook)/test", key: b.adminKey)
+            let bDelivery = try #require(try tested.json()["id"]?.stringValue, "\(tested.text)")
             // The ids of B's resources, by path parameter name.
             let bResources = [
                 "instance_id": bInstance, "entry_id": bEntry, "run_id": bRun, "task_id": bTask,
-                "secret_name": "B_PAYROLL_TOKEN", "server_id": bServer,
+                "secret_name": "B_PAYROLL_TOKEN", "server_id": bServer, "consumer_name": "b-payroll-feed",
+                "command_id": bCommand, "webhook_id": bWebhook, "delivery_id": bDelivery,
                 "tenant_id": b.id, "account_id": b.adminAccountID, "key_id": b.adminKeyID, "agent_id": hiddenAgent,
             ]
             let document = try await client.request(.get, "/openapi.json", key: nil).json()
@@ -105,7 +123,8 @@ import Testing
                     }
                     for secret in [
                         b.id, b.adminAccountID, b.adminKeyID, "secret.b", bInstance, "B's instance", bEntry,
-                        "confidential", bRun, bTask, "payroll", "b-token-value", bServer,
+                        "confidential", bRun, bTask, "payroll", "b-token-value", bServer, bCommand, bWebhook,
+                        bDelivery,
                     ] {
                         #expect(!body.contains(secret), "\(id) leaks \(secret)")
                     }
@@ -131,6 +150,21 @@ import Testing
             #expect(bSecret["version"] == .int(1))
             let bServerNow = try await client.request(.get, "/api/v1/mcp-servers/\(bServer)", key: b.adminKey).json()
             #expect(bServerNow["version"] == .int(1))
+            // B's webhook kept its version and its one (dead) test delivery: nothing was replayed or rotated.
+            let bWebhookNow = try await client.request(.get, "/api/v1/webhooks/\(bWebhook)", key: b.adminKey).json()
+            #expect(bWebhookNow["version"] == .int(1))
+            let bDeliveries = try await client.request(
+                .get, "/api/v1/webhooks/\(bWebhook)/deliveries", key: b.adminKey
+            ).json()
+            #expect(bDeliveries["deliveries"]?.arrayValue?.map { $0["status"] } == ["dead"])
+            // B's consumer did not move and B's command was neither replayed nor duplicated.
+            let bConsumer = try await client.request(.get, "/api/v1/consumers/b-payroll-feed", key: b.adminKey).json()
+            #expect(bConsumer["version"] == .int(1))
+            #expect(bConsumer["committed_offset"] == .string(String(repeating: "0", count: 32)))
+            let bCommands = try await client.request(.get, "/api/v1/commands", key: b.adminKey).json()
+            #expect(bCommands["commands"]?.arrayValue?.map { $0["status"] } == ["accepted"])
+            let aCommands = try await client.request(.get, "/api/v1/commands", key: a.adminKey).json()
+            #expect(aCommands["commands"] == .array([]))
         }
     }
 
@@ -141,6 +175,7 @@ import Testing
     static var engine: EngineSettings {
         var settings = EngineSettings.noWorker
         settings.mcpStdioAllowList = [stdioCommand]
+        settings.allowedOutboundHosts = ["127.0.0.1"]
         return settings
     }
 
@@ -154,6 +189,12 @@ import Testing
         "updateSecret": #"{"value":"overwritten"}"#,
         "createMCPServer": #"{"name":"a-mcp","transport":"stdio","command":"/usr/local/bin/payroll-mcp"}"#,
         "updateMCPServer": #"{"name":"taken","transport":"stdio","command":"/usr/local/bin/payroll-mcp"}"#,
+        "createWebhook": #"{"url":"http://127.0.0.1:9/a-hook"}"#,
+        "updateWebhook": #"{"url":"http://127.0.0.1:9/a-hook","enabled":false}"#,
+        "createConsumer": #"{"name":"a-feed"}"#,
+        "ackConsumer": #"{"offset":"00000000000000000000000000000000","rewind":true}"#,
+        "submitCommand":
+            #"{"action":"delete_instance","data":{"instance_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"},"request_id":"a-1"}"#,
     ]
     /// The query sent to a GET: one that passes validation.
     static let queries = ["previewSchedule": "?schedule_kind=cron&schedule_expr=@hourly"]

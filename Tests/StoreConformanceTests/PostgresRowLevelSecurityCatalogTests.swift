@@ -62,6 +62,19 @@ import Testing
         _ = try await tools.createMCPServer(
             MCPServerFields(name: "seed", transport: "stdio", command: "/usr/local/bin/seed-mcp"), tenant: tenant,
             by: admin)
+        // A webhook with a (test) delivery and its attempt (the default sender sends nothing: a failed attempt).
+        let webhook = try await tools.createWebhook(
+            WebhookFields(url: "https://hooks.example.com/seed"), tenant: tenant, by: admin)
+        _ = try await tools.testWebhook(webhook.webhook.id, tenant: tenant, by: admin)
+        // A named consumer and a command.
+        _ = try await useCases.createConsumer(
+            ConsumerFields(name: "seed", eventTypes: [], subject: nil, format: nil, startAt: "beginning"),
+            tenant: tenant, by: admin)
+        _ = try await useCases.submitCommand(
+            SubmitCommand(
+                action: "delete_instance", data: ["instance_id": .string(instance.id.lowercasedString)],
+                requestID: "seed"),
+            tenant: tenant, by: admin)
         return tenant
     }
 

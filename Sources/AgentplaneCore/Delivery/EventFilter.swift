@@ -24,6 +24,16 @@ public struct EventFilter: Sendable, Hashable {
     public init(
         types: [String], subject: String?, typesPointer: String = "/event_types", subjectPointer: String = "/subject"
     ) throws(AgentplaneError) {
+        let errors = Self.problems(
+            types: types, subject: subject, typesPointer: typesPointer, subjectPointer: subjectPointer)
+        guard errors.isEmpty else { throw .validation(errors) }
+        self.init(checkedTypes: Array(Set(types)).sorted(), subject: subject)
+    }
+
+    /// What is wrong with these patterns and subject (empty: nothing).
+    public static func problems(
+        types: [String], subject: String?, typesPointer: String = "/event_types", subjectPointer: String = "/subject"
+    ) -> [FieldError] {
         var errors: [FieldError] = []
         if types.count > Self.maximumPatterns {
             errors.append(
@@ -37,8 +47,7 @@ public struct EventFilter: Sendable, Hashable {
         if let subject, subject.isEmpty || subject.utf8.count > 500 {
             errors.append(FieldError(pointer: subjectPointer, message: "must be 1 to 500 characters"))
         }
-        guard errors.isEmpty else { throw .validation(errors) }
-        self.init(checkedTypes: Array(Set(types)).sorted(), subject: subject)
+        return errors
     }
 
     /// Whether `event` passes.

@@ -122,13 +122,42 @@ package actor AccessTokens {
         return try await local.sign(claims, kid: "agentplane")
     }
 
+    /// The audience of stream tickets (never accepted as access tokens).
+    package static let ticketAudience = "agentplane-stream"
+    /// Lifetime of a stream ticket.
+    package static let ticketLifetime: TimeInterval = 60
+
+    /// A ticket standing in for `principal` on the event stream and the WebSocket: `events:read` only, 60 s.
+    package func issueTicket(for principal: Principal, now: Date = Date()) async throws -> (String, Date) {
+        guard let local else { throw AgentplaneError(.internalError, "The token service is not ready.") }
+        let expires = now.addingTimeInterval(Self.ticketLifetime)
+        let claims = AccessClaims(
+            sub: .init(value: principal.subject), tenantID: principal.tenantID.description, orgID: nil,
+            // The ticket acts in its one tenant: a platform admin's is a tenant admin's there.
+            role: (principal.role == .platformAdmin ? Role.admin : principal.role).rawValue,
+            scopes: principal.scopes.filter { $0 == "events:read" || $0 == "admin:*" }.isEmpty ? [] : ["events:read"],
+            exp: .init(value: expires), iat: .init(value: now), nbf: nil,
+            jti: .init(value: UUIDv7.make().lowercasedString), iss: .init(value: Self.issuer),
+            aud: .init(value: [Self.ticketAudience]))
+        return (try await local.sign(claims, kid: "agentplane"), expires)
+    }
+
+    /// The claims of a valid, current stream ticket; 401 otherwise.
+    package func verifyTicket(_ ticket: String) async throws -> AccessClaims {
+        guard let local, let claims = try? await local.verify(ticket, as: AccessClaims.self),
+            claims.iss?.value == Self.issuer, claims.aud?.value == [Self.ticketAudience]
+        else { throw AgentplaneError(.unauthenticated, "The ticket is invalid or expired; ask for a new one.") }
+        return claims
+    }
+
     /// The verified claims of `token`; throws 401 for anything that is not a valid, current token of
     /// Agentplane or of the configured provider (wrong signature, `alg: none`, expired, not yet
     /// valid, wrong issuer or audience).
     package func verify(_ token: String) async throws -> (claims: AccessClaims, external: Bool) {
         let invalid = AgentplaneError(.unauthenticated, "The access token is invalid or expired.")
         if let local, let claims = try? await local.verify(token, as: AccessClaims.self) {
-            guard claims.iss?.value == Self.issuer else { throw invalid }
+            // A stream ticket is not an access token.
+            guard claims.iss?.value == Self.issuer, claims.aud == nil else { throw invalid }
             return (claims, false)
         }
         if let (keys, settings) = external, let claims = try? await keys.verify(token, as: AccessClaims.self) {

@@ -25,6 +25,24 @@ struct BearerAuthenticator: Sendable {
         return try await user(from: credential, tenantHeader: tenantHeader)
     }
 
+    /// The principal a stream ticket stands for: its tenant and role, `events:read` at most.
+    func authenticate(ticket: String) async throws -> Principal {
+        let claims = try await tokens.verifyTicket(ticket)
+        guard let tenantText = claims.tenant, let tenant = TenantID(uuidString: tenantText),
+            let role = claims.role.flatMap(Role.init(rawValue:))
+        else { throw AgentplaneError(.unauthenticated, "The ticket is invalid or expired; ask for a new one.") }
+        // The tenant is checked as for any credential: a suspended tenant's tickets stop working at once.
+        guard let stored = try await store.tenants.find(id: tenant) else {
+            throw AgentplaneError(.unauthenticated, "The ticket is invalid or expired; ask for a new one.")
+        }
+        guard stored.status == .active else {
+            throw AgentplaneError(.tenantSuspended, "The credential's tenant is suspended.")
+        }
+        return Principal(
+            id: Self.stableID(for: claims.sub.value), tenantID: tenant, role: role, scopes: claims.scopes ?? [],
+            keyPrefix: nil, subject: claims.sub.value, tenantRequestsPerMinute: stored.quotas.requestsPerMinute)
+    }
+
     static func stableID(for subject: String) -> UUID {
         var bytes = Array(SHA256.hash(data: Data(subject.utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50

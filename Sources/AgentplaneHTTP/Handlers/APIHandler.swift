@@ -13,6 +13,8 @@ struct APIHandler: APIProtocol {
     let tokens: AccessTokens
     /// Verified API keys; cleared when this node changes what a verification depends on.
     let keyCache: VerifiedKeyCache
+    /// The event hub and stream settings.
+    let streams: StreamSettings
 
     var store: any Store { useCases.store }
 
@@ -89,8 +91,16 @@ struct APIHandler: APIProtocol {
             type: input.query._type,
             subject: input.query.subject
         )
-        let page = try await useCases.listEvents(
-            query, tenant: try Self.tenant(input.headers.xTenantID), for: try caller("listEvents"))
+        if let wait = input.query.wait, !(0...60).contains(wait) {
+            throw AgentplaneError.badQuery([FieldError(pointer: "wait", message: "must be 0 to 60 seconds")])
+        }
+        let tenant = try Self.tenant(input.headers.xTenantID)
+        let caller = try caller("listEvents")
+        var page = try await useCases.listEvents(query, tenant: tenant, for: caller)
+        if page.items.isEmpty, let wait = input.query.wait, wait > 0 {
+            try await awaitEvents(query, tenant: tenant, caller: caller, seconds: wait)
+            page = try await useCases.listEvents(query, tenant: tenant, for: caller)
+        }
         let lastSequence = (page.items.last?.position ?? query.after).description
         if let slot = RawBodySlot.current {
             // The page is written from the stored payload text; the typed body is only a placeholder.

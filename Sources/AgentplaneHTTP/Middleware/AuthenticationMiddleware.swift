@@ -7,6 +7,8 @@ import Hummingbird
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let authenticator: BearerAuthenticator
     static var publicPaths: Set<String> { ["/api/v1/metrics", "/api/v1/auth/token"] }
+    /// Where a stream ticket (`?ticket=`) stands in for `Authorization` (browsers cannot set it there).
+    static var ticketPaths: Set<String> { ["/api/v1/ws", "/api/v1/events/stream"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -17,10 +19,16 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let request = try Self.naming(tenantOf: request)
         var scope = RequestScope.current
-        scope.principal = try await authenticator.authenticate(
-            authorization: request.headers[.authorization],
-            tenantHeader: request.headers[.tenantID]
-        )
+        if request.headers[.authorization] == nil, request.method == .get, Self.ticketPaths.contains(path),
+            let ticket = request.uri.queryParameters.get("ticket")
+        {
+            scope.principal = try await authenticator.authenticate(ticket: ticket)
+        } else {
+            scope.principal = try await authenticator.authenticate(
+                authorization: request.headers[.authorization],
+                tenantHeader: request.headers[.tenantID]
+            )
+        }
         return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
     }
 

@@ -110,10 +110,16 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         return (StoredResponse(status: Int(response.status.code), headers: headers, body: bytes), copy)
     }
 
-    /// The body with its top-level `key` member replaced by a note: secrets are shown once, never stored.
+    /// The body with its top-level `key` (or `signing_secret`) member replaced by a note: secrets are shown once,
+    /// never stored.
     static func redacted(_ body: [UInt8]) -> [UInt8] {
         guard case .object(var members) = JSONValue(parsing: body) else { return body }
-        members["key"] = .string("(not stored: a key is shown only in its first response; create a new one)")
+        if members["signing_secret"] != nil {
+            members["signing_secret"] = .string(
+                "(not stored: a signing secret is shown only in its first response; rotate it for a new one)")
+        } else {
+            members["key"] = .string("(not stored: a key is shown only in its first response; create a new one)")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(JSONValue.object(members))).map(Array.init) ?? body

@@ -44,7 +44,10 @@ struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let principal = RequestScope.current.principal, principal.role != .platformAdmin else {
             return try await next(request, context)
         }
-        var checks = [("tenant:\(principal.tenantID)", principal.tenantRequestsPerMinute)]
+        // A limit of 0 is no limit (and no bucket: a rate of zero tokens per second has no refill time).
+        var checks =
+            principal.tenantRequestsPerMinute > 0
+            ? [("tenant:\(principal.tenantID)", principal.tenantRequestsPerMinute)] : []
         if perPrincipal > 0 { checks.append(("principal:\(principal.id)", perPrincipal)) }
         var tightest: (decision: TokenBucket.Decision, limit: Int)?
         for (key, limit) in checks {
