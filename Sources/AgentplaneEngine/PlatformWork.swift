@@ -165,7 +165,20 @@ public struct PlatformWork: Sendable {
             runs += purged
             if purged < 1000 || Task.isCancelled { break }
         }
-        return ["idempotency_keys_purged": .int(Int64(keys)), "runs_purged": .int(Int64(runs))]
+        var events = 0
+        if retention.eventSeconds > 0 {
+            let cutoff = Timestamp(
+                microsecondsSinceEpoch: now.microsecondsSinceEpoch - retention.eventSeconds * 1_000_000)
+            while true {
+                let purged = try await useCases.store.events.purge(recordedBefore: cutoff, limit: 1000)
+                events += purged
+                if purged < 1000 || Task.isCancelled { break }
+            }
+        }
+        return [
+            "idempotency_keys_purged": .int(Int64(keys)), "runs_purged": .int(Int64(runs)),
+            "events_purged": .int(Int64(events)),
+        ]
     }
 
     /// Bad arguments cannot be fixed by a retry.

@@ -118,7 +118,9 @@ actor EventSocketSession {
     private func subscribe(_ fields: [String: JSONValue], id: String?) async {
         do {
             guard let id, (1...100).contains(id.utf8.count) else {
-                throw AgentplaneError.validation([FieldError(pointer: "/id", message: "is required: 1 to 100 characters")])
+                throw AgentplaneError.validation([
+                    FieldError(pointer: "/id", message: "is required: 1 to 100 characters")
+                ])
             }
             guard subscriptions[id] == nil else {
                 throw AgentplaneError(
@@ -174,7 +176,9 @@ actor EventSocketSession {
         case nil, .null?: break
         case .array(let items)?:
             for (index, item) in items.enumerated() {
-                if let text = item.stringValue { types.append(text) } else {
+                if let text = item.stringValue {
+                    types.append(text)
+                } else {
                     errors.append(FieldError(pointer: "/event_types/\(index)", message: "must be a string"))
                 }
             }

@@ -114,6 +114,23 @@ struct PostgresEventLog: EventLog {
         }
     }
 
+    func purge(recordedBefore cutoff: Timestamp, limit: Int) async throws -> Int {
+        try await PostgresErrors.translating {
+            try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                let rows = try await connection.guardedQuery(
+                    """
+                    DELETE FROM events WHERE ctid IN (
+                        SELECT ctid FROM events WHERE recorded_at < ap_ts(\(cutoff.microsecondsSinceEpoch)) LIMIT \(limit))
+                    RETURNING 1
+                    """,
+                    logger: logger)
+                var count = 0
+                for try await _ in rows { count += 1 }
+                return count
+            }
+        }
+    }
+
     /// The latest servable position, and whether committed events wait behind the horizon.
     private func latestOnce(tenant: TenantID) async throws -> (position: EventPosition, heldBack: Bool) {
         var binds = PostgresBindings()

@@ -435,5 +435,6 @@ enum PostgresMigrations {
         secretsMigration,
         webhooksMigration,
         commandsMigration,
+        eventRetentionMigration,
     ]
 }

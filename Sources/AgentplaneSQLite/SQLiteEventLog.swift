@@ -60,6 +60,21 @@ struct SQLiteEventLog: EventLog {
         }
     }
 
+    func purge(recordedBefore cutoff: Timestamp, limit: Int) async throws -> Int {
+        try await SQLiteErrors.translating {
+            try await pool.write { db in
+                try db.cachedStatement(
+                    sql: """
+                        DELETE FROM events WHERE (tenant_id, sequence) IN (
+                            SELECT tenant_id, sequence FROM events INDEXED BY events_recorded_at
+                            WHERE recorded_at < ? LIMIT ?)
+                        """
+                ).execute(arguments: [cutoff.microsecondsSinceEpoch, limit])
+                return db.changesCount
+            }
+        }
+    }
+
     /// Appends inside the caller's write transaction: every state change calls this before it commits.
     static func append(_ events: [NewEvent], tenant: TenantID, in db: Database) throws -> [Event] {
         guard !events.isEmpty else { return [] }

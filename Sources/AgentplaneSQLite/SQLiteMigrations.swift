@@ -397,5 +397,6 @@ enum SQLiteMigrations {
         secretsMigration,
         webhooksMigration,
         commandsMigration,
+        eventRetentionMigration,
     ]
 }

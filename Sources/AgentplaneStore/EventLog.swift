@@ -17,4 +17,7 @@ public protocol EventLog: Sendable {
     /// The position of the latest event of `tenant` a reader may see now (`EventPosition.start` when
     /// there is none).
     func latestPosition(tenant: TenantID) async throws -> EventPosition
+    /// Deletes up to `limit` events of any tenant recorded before `cutoff` (the retention sweep); answers how many.
+    /// Readers resuming from a deleted position go on with the oldest event left.
+    func purge(recordedBefore cutoff: Timestamp, limit: Int) async throws -> Int
 }

@@ -147,10 +147,14 @@ public struct RunRetention: Sendable, Hashable {
     /// Dead runs, from their end (default 30 days).
     public var deadSeconds: Int64
 
+    /// Events, from when they were recorded (default 0: kept for ever).
+    public var eventSeconds: Int64
+
     /// Creates a policy.
-    public init(endedSeconds: Int64 = 7 * 86_400, deadSeconds: Int64 = 30 * 86_400) {
+    public init(endedSeconds: Int64 = 7 * 86_400, deadSeconds: Int64 = 30 * 86_400, eventSeconds: Int64 = 0) {
         self.endedSeconds = endedSeconds
         self.deadSeconds = deadSeconds
+        self.eventSeconds = eventSeconds
     }
 
     /// The instants before which ended runs (first) and dead runs (second) go.

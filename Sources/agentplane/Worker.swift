@@ -71,6 +71,13 @@ struct EngineOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
+            "Days events are kept in the log, from when they were recorded (env AGENTPLANE_EVENT_RETENTION_DAYS; default 0: for ever)."
+    )
+    var eventRetentionDays: String?
+
+    @Option(
+        name: .long,
+        help:
             "Dead webhook deliveries in a row after which the webhook is disabled (env AGENTPLANE_WEBHOOK_DISABLE_AFTER; default 10)."
     )
     var webhookDisableAfter: String?
@@ -141,7 +148,11 @@ struct EngineOptions: ParsableArguments {
             }
             settings.defaultTimezone = zone
         }
-        settings.retention = RunRetention(endedSeconds: Int64(ended) * 86_400, deadSeconds: Int64(dead) * 86_400)
+        let events = try Self.number(
+            eventRetentionDays, "AGENTPLANE_EVENT_RETENTION_DAYS", "--event-retention-days", default: 0, 0...36_500)
+        settings.retention = RunRetention(
+            endedSeconds: Int64(ended) * 86_400, deadSeconds: Int64(dead) * 86_400,
+            eventSeconds: Int64(events) * 86_400)
         settings.webhooks.disableAfter = try Self.number(
             webhookDisableAfter, "AGENTPLANE_WEBHOOK_DISABLE_AFTER", "--webhook-disable-after", default: 10, 1...10_000)
         settings.webhooks.timeout = .seconds(

@@ -2,10 +2,11 @@ import AgentplaneCore
 import AgentplaneTesting
 import Foundation
 import PostgresNIO
+import Testing
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Testing
 
 /// Every node delivers every event: two `agentplane serve` processes on one PostgreSQL, a stream on one node
 /// following what is appended on both, across a killed LISTEN connection, and ended cleanly by SIGTERM.

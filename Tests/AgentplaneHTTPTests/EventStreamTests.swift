@@ -99,7 +99,9 @@ import Testing
                     port: port, path: "/api/v1/events/stream?\(query)", headers: [Self.auth])
                 #expect(bad.status == 400 || bad.status == 422, "\(query): \(bad.status)")
                 let problem = try #require(bad.problem.flatMap { JSONValue(parsing: $0) })
-                #expect(problem["errors"]?.arrayValue?.first?["pointer"]?.stringValue?.contains(pointer) == true, "\(problem)")
+                #expect(
+                    problem["errors"]?.arrayValue?.first?["pointer"]?.stringValue?.contains(pointer) == true,
+                    "\(problem)")
             }
             let anonymous = try await EventStreamClient.open(port: port, path: "/api/v1/events/stream", headers: [])
             #expect(anonymous.status == 401)
@@ -154,7 +156,9 @@ import Testing
             // Naming the other tenant is a 404, for the stream as for everything else.
             let named = try await EventStreamClient.open(
                 port: port, path: "/api/v1/events/stream",
-                headers: [("Authorization", "Bearer \(other.adminKey)"), ("X-Tenant-ID", TenantID.platform.description)])
+                headers: [
+                    ("Authorization", "Bearer \(other.adminKey)"), ("X-Tenant-ID", TenantID.platform.description),
+                ])
             #expect(named.status == 404)
             theirs.close()
         }

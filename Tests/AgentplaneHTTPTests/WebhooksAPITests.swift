@@ -160,6 +160,16 @@ import Testing
             let bad = try await client.request(.get, "/api/v1/webhooks/\(hook.id)/deliveries?status=lost")
             #expect(bad.status == .badRequest)
             #expect(try await client.request(.delete, "/api/v1/webhooks/\(hook.id)").status == .noContent)
+            // An idempotent retry of a create answers the stored response without the secret.
+            let body = #"{"url":"http://127.0.0.1:3/hook"}"#
+            let first = try await client.request(
+                .post, "/api/v1/webhooks", json: body, headers: [.idempotencyKey: "create-hook-1"])
+            let again = try await client.request(
+                .post, "/api/v1/webhooks", json: body, headers: [.idempotencyKey: "create-hook-1"])
+            let secret = try #require(try first.json()["signing_secret"]?.stringValue)
+            #expect(again.status == .created && again.headers[.idempotentReplayed] == "true")
+            #expect(try again.json()["webhook"]?["id"] == first.json()["webhook"]?["id"])
+            #expect(!again.text.contains(secret) && !again.text.contains("whsec_"))
             #expect(try await client.request(.get, "/api/v1/webhooks/\(hook.id)").status == .notFound)
         }
     }

@@ -173,7 +173,7 @@ public enum WebhookDecisions {
         AgentplaneError(
             .illegalTransition,
             "Only dead or skipped deliveries may be replayed; this one is \(status.rawValue).",
-            details: ["status": .string(status.rawValue)])
+            details: ["from": .string(status.rawValue), "to": .string(WebhookDeliveryStatus.pending.rawValue)])
     }
 
     /// Whether an event is delivered to webhooks at all: the `run.*` events of delivery runs are not (a

@@ -11,7 +11,8 @@ enum HubMetrics {
         Meter(label: "agentplane_event_subscribers", dimensions: [("tenant", tenant.description)])
     }
     /// Subscribers cut off for falling behind.
-    static let slowConsumers = Counter(label: "agentplane_event_subscribers_cut_total", dimensions: [("reason", "slow_consumer")])
+    static let slowConsumers = Counter(
+        label: "agentplane_event_subscribers_cut_total", dimensions: [("reason", "slow_consumer")])
     /// From an event's time to its fan-out to this node's subscribers.
     static let deliveryLag = Metrics.Timer(label: "agentplane_event_delivery_lag_seconds")
 }

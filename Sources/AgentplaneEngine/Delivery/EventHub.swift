@@ -80,8 +80,13 @@ public final class EventHub: Service, Sendable {
     }
 
     /// Subscribes to `tenant`'s events matching `filter` after `after` (nil: from now).
-    public func subscribe(tenant: TenantID, filter: EventFilter, after: EventPosition?) async throws -> EventSubscription {
-        if shutDown.withLock({ $0 }) { throw AgentplaneError(.shuttingDown, "This node is shutting down; connect again (to another node, or after the restart).") }
+    public func subscribe(tenant: TenantID, filter: EventFilter, after: EventPosition?) async throws
+        -> EventSubscription
+    {
+        if shutDown.withLock({ $0 }) {
+            throw AgentplaneError(
+                .shuttingDown, "This node is shutting down; connect again (to another node, or after the restart).")
+        }
         let subscriber = Subscriber(filter: filter, limit: settings.bufferLimit)
         // Added under the hub's lock, so a feed is never dropped between being found and being joined.
         let feed = feeds.withLock { feeds in

@@ -38,7 +38,8 @@ extension APIHandler {
     }
 
     func openWebSocket(_ input: Operations.OpenWebSocket.Input) async throws -> Operations.OpenWebSocket.Output {
-        _ = try caller("openWebSocket")
+        let caller = try caller("openWebSocket")
+        _ = try await useCases.actingTenant(try Self.tenant(input.headers.xTenantID), for: caller)
         throw AgentplaneError(
             .badRequest,
             "This endpoint speaks WebSocket: send the upgrade request (`Connection: Upgrade`, `Upgrade: websocket`).")
