@@ -164,7 +164,10 @@ let package = Package(
         // Benchmark: drains no-op runs through the real queue and worker (Benchmarks/README.md).
         .executableTarget(
             name: "runs-bench",
-            dependencies: ["AgentplaneEngine", "AgentplaneServer"],
+            dependencies: [
+                "AgentplaneEngine", "AgentplaneServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Benchmarks/RunsBench",
             swiftSettings: swiftSettings
         ),

@@ -17,6 +17,11 @@ import ServiceLifecycle
 import Synchronization
 
 let arguments = CommandLine.arguments
+if arguments.count == 5 || arguments.count == 4, ["sse-latency", "sse-idle", "fanout"].contains(arguments[1]) {
+    // Events.swift: event delivery against running servers (issue #10).
+    try await eventsBenchmark(arguments)
+    exit(0)
+}
 if arguments.count == 4 || arguments.count == 5,
     ["schedule-latency", "cron-load", "pipeline"].contains(arguments[1])
 {
