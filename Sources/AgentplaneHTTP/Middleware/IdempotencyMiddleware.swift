@@ -110,13 +110,15 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         return (StoredResponse(status: Int(response.status.code), headers: headers, body: bytes), copy)
     }
 
-    /// The body with its top-level `key` (or `signing_secret`) member replaced by a note: secrets are shown once,
+    /// The body with its top-level `key` (or `signing_secret`, or a stream `ticket`) member replaced by a note: secrets are shown once,
     /// never stored.
     static func redacted(_ body: [UInt8]) -> [UInt8] {
         guard case .object(var members) = JSONValue(parsing: body) else { return body }
         if members["signing_secret"] != nil {
             members["signing_secret"] = .string(
                 "(not stored: a signing secret is shown only in its first response; rotate it for a new one)")
+        } else if members["ticket"] != nil {
+            members["ticket"] = .string("(not stored: a ticket is shown only in its first response; ask for a new one)")
         } else {
             members["key"] = .string("(not stored: a key is shown only in its first response; create a new one)")
         }
