@@ -17,6 +17,11 @@ import ServiceLifecycle
 import Synchronization
 
 let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "webhooks" {
+    // WebhookThroughput.swift: deliveries per second to a local receiver (issue #10).
+    try await webhookThroughputBenchmark(url: arguments[2], events: Int(arguments[3]) ?? 5000)
+    exit(0)
+}
 if arguments.count == 5 || arguments.count == 4, ["sse-latency", "sse-idle", "fanout"].contains(arguments[1]) {
     // Events.swift: event delivery against running servers (issue #10).
     try await eventsBenchmark(arguments)
