@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// `GET /api/v1/ws`: upgrades authenticated requests holding `events:read` to the event WebSocket. Anything else
 /// is not upgraded and goes on to the router, which answers the problem (401, 403, or 400 for a plain GET).
@@ -72,12 +73,16 @@ actor EventSocketSession {
 
     func run(_ messages: WebSocketInboundMessageStream) async {
         do {
-            for try await message in messages {
-                guard case .text(let text) = message else {
-                    await send(Self.error(nil, AgentplaneError(.badRequest, "Send JSON text messages.")))
-                    continue
+            try await withGracefulShutdownHandler {
+                for try await message in messages {
+                    guard case .text(let text) = message else {
+                        await send(Self.error(nil, AgentplaneError(.badRequest, "Send JSON text messages.")))
+                        continue
+                    }
+                    await handle(text)
                 }
-                await handle(text)
+            } onGracefulShutdown: {
+                Task { await self.closeForShutdown() }
             }
         } catch {
             logger.debug("event socket closed", metadata: ["error": "\(error)"])
@@ -87,6 +92,15 @@ actor EventSocketSession {
             entry.subscription.cancel()
         }
         subscriptions = [:]
+    }
+
+    /// Shutdown: every subscription ends with its resume point (`end`, reason `shutdown`), then the socket closes
+    /// with 1001 (going away).
+    private func closeForShutdown() async {
+        let entries = Array(subscriptions.values)
+        for entry in entries { entry.subscription.end(.shutdown) }
+        for entry in entries { await entry.task.value }
+        try? await outbound.close(.goingAway, reason: "shutting down")
     }
 
     private func handle(_ text: String) async {

@@ -1,6 +1,8 @@
 import AgentplaneCore
 import AgentplaneTesting
 import Foundation
+import HTTPTypes
+import HummingbirdWSClient
 import PostgresNIO
 import Testing
 
@@ -64,12 +66,38 @@ import Testing
             #expect(killed == 2, "one LISTEN connection per node")
             for number in 40..<60 { try await Self.publish(firstAddress, number) }
             try await Self.expect(stream, numbers: 40..<60)
-            // SIGTERM: the stream ends with its resume point, and the node exits.
+            // SIGTERM: the stream and a WebSocket subscription end with their resume points, and the node exits.
+            let inbox = SocketInbox()
+            let subscribed = Latch(count: 1)
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(testAdminKey)"
+            var configuration = WebSocketClientConfiguration()
+            configuration.additionalHeaders = headers
+            let socket = Task {
+                try await WebSocketClient.connect(
+                    url: "ws://127.0.0.1:\(port)/api/v1/ws", configuration: configuration, logger: testLogger()
+                ) { inbound, outbound, _ in
+                    try await outbound.write(.text(#"{"type":"subscribe","id":"s","event_types":["fanout.*"]}"#))
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        inbox.add(text)
+                        if text.contains(#""subscribed""#) { subscribed.countDown() }
+                    }
+                }
+            }
+            try await subscribed.wait(within: .seconds(20))
+            #expect(try await inbox.next()["type"] == "subscribed")
             second.signal()
             let last = try await stream.nextEvent(timeout: .seconds(20))
             #expect(last.event == "disconnect")
             #expect(last.json?["reason"] == "shutdown", "\(last)")
             #expect(try await stream.next(timeout: .seconds(20)) == nil)
+            // The socket is closed by the node (the WebSocket library sends its close frame at once; an `end` message
+            // with the resume point may come first); it never holds the shutdown up.
+            _ = try await socket.value
+            for message in inbox.drain() {
+                #expect(message["type"] == "end" && message["reason"] == "shutdown", "\(message)")
+            }
             #expect(await second.waitForExit() == 0, "\(second.outputText)")
             first.signal()
             #expect(await first.waitForExit() == 0)

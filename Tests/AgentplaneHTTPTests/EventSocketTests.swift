@@ -10,29 +10,6 @@ import Logging
 import Synchronization
 import Testing
 
-/// What a WebSocket received, read with deadlines (a lost message fails the test, it never hangs it).
-final class SocketInbox: Sendable {
-    private let messages = Mutex<[JSONValue]>([])
-    private let arrived = RunWakeup()
-
-    func add(_ text: String) {
-        messages.withLock { $0.append(JSONValue(parsing: text) ?? .string(text)) }
-        arrived.signal()
-    }
-
-    /// The next message whose `type` is not `pong`.
-    func next(timeout: Duration = .seconds(10)) async throws -> JSONValue {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let message = messages.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return message }
-            guard ContinuousClock.now < deadline else {
-                throw AwaitTimeout(description: "no WebSocket message within \(timeout)")
-            }
-            await arrived.wait(timeout: deadline - .now)
-        }
-    }
-}
-
 /// The event WebSocket on a real server on loopback, with a real WebSocket client.
 @Suite(.timeLimit(.minutes(3))) struct EventSocketTests {
     /// Connects to `/api/v1/ws` with `query` (a ticket) or `headers`, runs `body` with the socket, then closes it.
