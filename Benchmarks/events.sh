@@ -50,13 +50,13 @@ pid=$(cat "$work/pid1")
 echo "backend=$backend commit=$(git rev-parse --short HEAD) date=$(date -u +%Y-%m-%dT%H:%MZ)"
 sleep 2
 echo "idle RSS, 2 s after ready: $(rss "$pid")"
-"$bin/runs-bench" sse-latency "$a" 100 1000
 "$bin/runs-bench" sse-idle "$a" 1000 15 >"$work/idle.out" &
 idle=$!
 for _ in $(seq 1 600); do grep -q "streams open" "$work/idle.out" && break; sleep 0.1; done
 echo "RSS with 1,000 idle SSE subscribers: $(rss "$pid")"
 wait $idle
-echo "RSS after they left: $(rss "$pid")"
+echo "RSS right after they left (a stream whose client left is noticed at its next keep-alives): $(rss "$pid")"
+"$bin/runs-bench" sse-latency "$a" 100 1000
 "$bin/runs-bench" webhooks "$a" 5000
 if [ "$backend" = postgres ]; then
   b=$(start 2)
