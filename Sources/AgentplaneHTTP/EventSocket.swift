@@ -163,11 +163,10 @@ actor EventSocketSession {
                 continue
             }
             switch item {
-            case .event(let event):
+            case .event(let delivered):
                 var out = JSONWriter(capacity: 600)
                 out.beginObject()
-                out.key("event")
-                format.write(event, into: &out)
+                out.rawField("event", String(decoding: delivered.json(format), as: UTF8.self))
                 out.field("id", id)
                 out.field("type", "event" as String)
                 out.endObject()

@@ -27,7 +27,7 @@ final class Feed: Sendable {
         var tail = EventPosition.start
         /// `recent` holds every event after this position up to `tail`.
         var floor = EventPosition.start
-        var recent: [Event] = []
+        var recent: [DeliveredEvent] = []
         var subscribers: [ObjectIdentifier: Subscriber] = [:]
     }
     private let state = Mutex(State())
@@ -66,7 +66,7 @@ final class Feed: Sendable {
         /// It is live: the recent events after `after` are queued for it.
         case joined
         /// These recent events come next (too many to queue at once); take them, then ask again.
-        case recent([Event])
+        case recent([DeliveredEvent])
         /// The recent events do not reach back to `after`: read the log.
         case readLog
     }
@@ -87,10 +87,12 @@ final class Feed: Sendable {
     }
 
     /// Appends newly read events and offers them to the live subscribers; answers the ones cut off.
-    func publish(_ events: [Event]) -> [Subscriber] {
+    func publish(_ read: [Event]) -> [Subscriber] {
+        // Wrapped once: every subscriber shares the event and its rendered JSON.
+        let events = read.map(DeliveredEvent.init)
         guard let last = events.last else { return [] }
         let now = Timestamp(Date()).microsecondsSinceEpoch
-        for event in events {
+        for event in read {
             HubMetrics.deliveryLag.recordNanoseconds(max(0, now - event.time.microsecondsSinceEpoch) * 1_000)
         }
         return state.withLock { state in
@@ -121,7 +123,7 @@ final class Subscriber: Sendable {
         var live = false
         /// Every matching event up to here is queued or taken.
         var position = EventPosition.start
-        var queue: [Event] = []
+        var queue: [DeliveredEvent] = []
         var head = 0
         var ended: SubscriptionEnd?
     }
@@ -136,7 +138,7 @@ final class Subscriber: Sendable {
     var endReason: SubscriptionEnd? { state.withLock(\.ended) }
 
     /// Called under the feed's lock.
-    func goLive(recent: ArraySlice<Event>, after: EventPosition, tail: EventPosition) {
+    func goLive(recent: ArraySlice<DeliveredEvent>, after: EventPosition, tail: EventPosition) {
         state.withLock { state in
             state.live = true
             state.position = after
@@ -149,12 +151,12 @@ final class Subscriber: Sendable {
 
     /// Queues the matching events after the position; false when the queue overflowed (the subscriber is cut off,
     /// resuming after the last event it got or skipped).
-    func offer(_ events: [Event]) -> Bool {
+    func offer(_ events: [DeliveredEvent]) -> Bool {
         let (accepted, queued) = state.withLock { state -> (Bool, Bool) in
             guard state.live, state.ended == nil else { return (true, false) }
             var queued = false
             for event in events where event.position > state.position {
-                if filter.matches(event) {
+                if filter.matches(event.event) {
                     if state.queue.count - state.head >= limit {
                         state.ended = .slowConsumer
                         return (false, true)
@@ -217,7 +219,7 @@ public final class EventSubscription: Sendable {
     public let start: EventPosition
     private struct State {
         var after: EventPosition
-        var page: [Event] = []
+        var page: [DeliveredEvent] = []
         var index = 0
         var live = false
     }
@@ -235,7 +237,7 @@ public final class EventSubscription: Sendable {
     public func next(timeout: Duration) async throws -> SubscriptionItem? {
         while true {
             if state.withLock(\.live) { return await subscriber.take(timeout: timeout) }
-            let (pending, after) = state.withLock { state -> (Event?, EventPosition) in
+            let (pending, after) = state.withLock { state -> (DeliveredEvent?, EventPosition) in
                 guard state.index < state.page.count else { return (nil, state.after) }
                 let event = state.page[state.index]
                 state.index += 1
@@ -243,17 +245,17 @@ public final class EventSubscription: Sendable {
                 return (event, state.after)
             }
             if let pending {
-                if subscriber.filter.matches(pending) { return .event(pending) }
+                if subscriber.filter.matches(pending.event) { return .event(pending) }
                 continue
             }
             if let ended = subscriber.endReason { return .end(ended, resumeAfter: after) }
-            let page: [Event]
+            let page: [DeliveredEvent]
             switch feed.join(subscriber, after: after, page: hub.settings.page) {
             case .joined:
                 state.withLock { $0.live = true }
                 continue
             case .recent(let recent): page = recent
-            case .readLog: page = try await hub.catchUpPage(feed, after: after)
+            case .readLog: page = try await hub.catchUpPage(feed, after: after).map(DeliveredEvent.init)
             }
             let floor = feed.floor
             state.withLock { state in
@@ -283,5 +285,26 @@ extension Array {
             if belongs(self[middle]) { high = middle } else { low = middle + 1 }
         }
         return low
+    }
+}
+
+/// An event on its way to subscribers, with its JSON rendered at most once per format however many streams
+/// write it.
+public final class DeliveredEvent: Sendable {
+    /// The event.
+    public let event: Event
+    private let rendered = Mutex<[EventFormat: [UInt8]]>([:])
+
+    init(_ event: Event) { self.event = event }
+
+    /// Its position in the log.
+    public var position: EventPosition { event.position }
+
+    /// Its JSON in `format`.
+    public func json(_ format: EventFormat) -> [UInt8] {
+        if let bytes = rendered.withLock({ $0[format] }) { return bytes }
+        let bytes = format.render(event)
+        rendered.withLock { $0[format] = bytes }
+        return bytes
     }
 }

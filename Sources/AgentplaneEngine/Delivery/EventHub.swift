@@ -181,7 +181,7 @@ public enum SubscriptionEnd: String, Sendable, Hashable {
 /// What a subscription yields.
 public enum SubscriptionItem: Sendable {
     /// A matching event.
-    case event(Event)
+    case event(DeliveredEvent)
     /// The end, with the position after which the subscriber resumes (it has seen every matching event up to it).
     case end(SubscriptionEnd, resumeAfter: EventPosition)
 }

@@ -120,9 +120,9 @@ struct EventStreamBody: AsyncSequence, Sendable {
             switch item {
             case nil:
                 return ArraySlice(Array(": keep-alive\n\n".utf8))
-            case .event(let event)?:
-                var bytes = Array("id: \(event.position)\nevent: \(event.type)\ndata: ".utf8)
-                bytes.append(contentsOf: format.render(event))
+            case .event(let delivered)?:
+                var bytes = Array("id: \(delivered.position)\nevent: \(delivered.event.type)\ndata: ".utf8)
+                bytes.append(contentsOf: delivered.json(format))
                 bytes.append(contentsOf: "\n\n".utf8)
                 return ArraySlice(bytes)
             case .end(let reason, let resumeAfter)?:
