@@ -9,7 +9,7 @@ import Testing
 /// The delivery run's side, on both backends: the URL is checked against the outbound policy again at every
 /// attempt (a host that now resolves to a private address — DNS rebinding, or a row written past the API — is
 /// refused and nothing is sent), and a refused delivery goes dead at once, counted against its webhook.
-@Suite(.timeLimit(.minutes(2))) struct WebhookDeliveryTests {
+@Suite(.timeLimit(.minutes(5))) struct WebhookDeliveryTests {
     static func useCases(_ store: any Store) throws -> UseCases {
         var useCases = UseCases(store: store, passwords: PasswordHasher(cost: 4))
         useCases.toolSettings.secretBox = try SecretBox(keyBytes: SecretBox.generateKeyBytes())
