@@ -82,6 +82,23 @@ extension TestClientProtocol {
     }
 }
 
+extension TestClientProtocol {
+    /// GETs `uri` (without a credential) until `done` holds for its text body, and answers that body; fails after
+    /// `timeout` (`/metrics` gauges a test waits on).
+    public func awaitText(_ uri: String, timeout: Duration = .seconds(10), until done: (String) -> Bool)
+        async throws -> String
+    {
+        let deadline = ContinuousClock.now + timeout
+        var last = ""
+        while ContinuousClock.now < deadline {
+            last = try await request(.get, uri, key: nil).text
+            if done(last) { return last }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw AwaitTimeout(description: "\(uri) did not reach the awaited state within \(timeout)")
+    }
+}
+
 /// A state a test awaited did not come in time.
 public struct AwaitTimeout: Error, CustomStringConvertible {
     /// What was awaited, and the last state seen.

@@ -22,17 +22,12 @@ import Testing
 
     /// Waits until the hub counts `count` subscribers of `tenant` (a long poll or stream is in place).
     static func awaitSubscribers(_ client: any TestClientProtocol, tenant: String, _ count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
         let series = #"agentplane_event_subscribers{tenant="\#(tenant)"} "#
-        while ContinuousClock.now < deadline {
-            let metrics = try await client.request(.get, "/metrics", key: nil).text
-            let value = metrics.split(separator: "\n").first { $0.hasPrefix(series) }.flatMap {
+        _ = try await client.awaitText("/metrics") { metrics in
+            metrics.split(separator: "\n").first { $0.hasPrefix(series) }.flatMap {
                 Double($0.dropFirst(series.count))
-            }
-            if value == Double(count) { return }
-            try await Task.sleep(for: .milliseconds(10))
+            } == Double(count)
         }
-        throw AwaitTimeout(description: "the hub never counted \(count) subscribers")
     }
 
     @Test(arguments: TestBackend.allCases)
