@@ -95,6 +95,7 @@ public enum AgentValidation {
             errors.append(FieldError(pointer: pointer, message: "must not contain the NUL character"))
         }
         errors += EventValidation.dataErrors(.object(agent.defaultConfig), pointer: "/default_config")
+        errors += InstanceRuntime.configErrors(agent.defaultConfig, pointer: "/default_config")
         errors += EventValidation.dataErrors(agent.content, pointer: "/content")
         return errors
     }

@@ -26,6 +26,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case databaseUnavailable = "DATABASE_UNAVAILABLE"
     case shuttingDown = "SHUTTING_DOWN"
     case badGateway = "UPSTREAM_FAILED"
+    case upstreamTimeout = "UPSTREAM_TIMEOUT"
+    case instanceNotRunning = "INSTANCE_NOT_RUNNING"
+    case instanceNotRunnable = "INSTANCE_NOT_RUNNABLE"
+    case instanceNotActivated = "INSTANCE_NOT_ACTIVATED"
     case internalError = "INTERNAL_ERROR"
 
     /// The HTTP status this code is answered with.
@@ -34,17 +38,20 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .malformedJSON, .badRequest: 400
         case .unauthenticated: 401
         case .forbidden, .tenantSuspended, .insufficientScope, .quotaExceeded: 403
-        case .routeNotFound, .notFound: 404
+        case .routeNotFound, .notFound, .instanceNotActivated: 404
         case .preconditionFailed: 412
         case .methodNotAllowed: 405
         case .notAcceptable: 406
-        case .conflict, .eventIDConflict, .idempotencyInProgress, .illegalTransition: 409
+        case .conflict, .eventIDConflict, .idempotencyInProgress, .illegalTransition, .instanceNotRunning,
+            .instanceNotRunnable:
+            409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
         case .rateLimited: 429
         case .validationFailed, .reservedEventType, .idempotencyKeyReused, .agentUnavailable: 422
         case .internalError: 500
         case .badGateway: 502
+        case .upstreamTimeout: 504
         case .databaseUnavailable, .shuttingDown: 503
         }
     }
@@ -78,6 +85,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .databaseUnavailable: "Database unavailable"
         case .shuttingDown: "Shutting down"
         case .badGateway: "Upstream failed"
+        case .upstreamTimeout: "Upstream timed out"
+        case .instanceNotRunning: "Instance not running"
+        case .instanceNotRunnable: "Instance not runnable"
+        case .instanceNotActivated: "Instance not activated"
         case .internalError: "Internal server error"
         }
     }

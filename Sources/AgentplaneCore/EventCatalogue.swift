@@ -19,6 +19,9 @@ public enum EventType: String, Sendable, CaseIterable {
     case instanceUpdated = "instance.updated"
     case instanceStatusChanged = "instance.status_changed"
     case instanceDeleted = "instance.deleted"
+    case instanceActivated = "instance.activated"
+    case instanceDeactivated = "instance.deactivated"
+    case instanceHealthChanged = "instance.health_changed"
     case knowledgeBaseCreated = "knowledge_base.created"
     case entryCreated = "knowledge_base.entry.created"
     case entryUpdated = "knowledge_base.entry.updated"
@@ -35,6 +38,7 @@ public enum EventType: String, Sendable, CaseIterable {
     case runFailed = "run.failed"
     case runDead = "run.dead"
     case runCancelled = "run.cancelled"
+    case runOutput = "run.output"
     case webhookCreated = "webhook.created"
     case webhookUpdated = "webhook.updated"
     case webhookDeleted = "webhook.deleted"
@@ -287,5 +291,20 @@ public enum Events {
         return NewEvent(
             type: type.rawValue, subject: "runs/\(run.id.lowercasedString)", time: time, data: .object(data),
             context: context)
+    }
+
+    /// A `run.output` event: a piece of an instance run's streamed output (`index` counts from 0 within
+    /// the run; `delta` is text as the runtime produced it, coalesced).
+    public static func runOutput(run: UUID, instance: UUID, index: Int, delta: String, step: String?, at time: Timestamp)
+        -> NewEvent
+    {
+        var data: [String: JSONValue] = [
+            "run_id": .string(run.lowercasedString), "instance_id": .string(instance.lowercasedString),
+            "index": .int(Int64(index)), "delta": .string(delta),
+        ]
+        if let step { data["step_id"] = .string(step) }
+        return NewEvent(
+            type: EventType.runOutput.rawValue, subject: "runs/\(run.lowercasedString)", time: time,
+            data: .object(data))
     }
 }

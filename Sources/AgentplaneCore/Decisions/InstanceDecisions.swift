@@ -81,6 +81,8 @@ public enum InstanceDecisions {
                 fieldErrors: [FieldError(pointer: "/agent_id", message: "is not available")]
             )
         }
+        let config = ConfigMerge.merge(defaults: agent.defaultConfig, overrides: command.config)
+        try runtimeErrors(config: config, pipelineConfig: command.pipelineConfig)
         let instance = Instance(
             id: UUIDv7.make(at: now),
             tenantID: tenant,
@@ -89,7 +91,7 @@ public enum InstanceDecisions {
             projectID: command.projectID,
             name: command.name,
             userConfig: command.config,
-            config: ConfigMerge.merge(defaults: agent.defaultConfig, overrides: command.config),
+            config: config,
             pipelineConfig: command.pipelineConfig,
             status: .pending,
             version: 1,
@@ -130,6 +132,9 @@ public enum InstanceDecisions {
         }
         if !errors.isEmpty { throw AgentplaneError.validation(errors) }
         next.config = ConfigMerge.merge(defaults: agentDefaults, overrides: next.userConfig)
+        if command.config != nil || command.pipelineConfig != nil {
+            try runtimeErrors(config: next.config, pipelineConfig: next.pipelineConfig)
+        }
         return change(next, current: current, expectedVersion: command.expectedVersion, context: context, now: now)
     }
 
@@ -141,6 +146,14 @@ public enum InstanceDecisions {
         next.status = try current.status.transition(to: status)
         if next.status == .pending { next.statusReason = nil }
         return change(next, current: current, expectedVersion: nil, context: context, now: now)
+    }
+
+    /// Refuses a configuration whose runtime keys are invalid or whose runtime lacks what it needs
+    /// (docs/agent-runtime.md).
+    static func runtimeErrors(config: [String: JSONValue], pipelineConfig: JSONValue) throws(AgentplaneError) {
+        if case .failure(let error) = InstanceRuntime.resolve(config: config, pipelineConfig: pipelineConfig) {
+            throw error.validationError
+        }
     }
 
     /// A `project_id` is 1 to 255 characters without NUL (PostgreSQL cannot store one).

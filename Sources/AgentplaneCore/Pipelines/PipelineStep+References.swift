@@ -1,7 +1,7 @@
 /// Checks a step's references at save time: templates parse, and `steps.X` names an earlier step.
 struct ReferenceChecker {
     /// The roots an `if` condition may read (secrets and environment variables are for `with` only).
-    static let conditionRoots: Set<TemplateReference.Root> = [.steps, .event, .task, .instance]
+    static let conditionRoots: Set<TemplateReference.Root> = [.steps, .event, .task, .instance, .input]
 
     /// How messages name the step, e.g. `step 'notify'`.
     let label: String

@@ -60,6 +60,8 @@ public struct TemplateReference: Sendable, Hashable, CustomStringConvertible {
         case event
         /// The task.
         case task
+        /// The input of an instance run (`POST /api/v1/instances/{id}/runs`).
+        case input
         /// The instance: `config…`, `id` or `name`.
         case instance
         /// A secret: the path is its name.
@@ -170,7 +172,7 @@ extension TemplateReference {
         switch root {
         case .steps:
             return path.isEmpty ? "must name a step: steps.<id or save_as>.<path>" : nil
-        case .event, .task:
+        case .event, .task, .input:
             return nil
         case .instance:
             switch path.first {

@@ -12,6 +12,8 @@ public struct RenderContext: Sendable {
     public var secrets: [String: String]
     /// Allow-listed environment variables by name.
     public var env: [String: String]
+    /// The input of an instance run, when the pipeline runs for one.
+    public var input: JSONValue?
 
     /// Creates a context.
     public init(
@@ -20,7 +22,8 @@ public struct RenderContext: Sendable {
         task: JSONValue = .object([:]),
         instance: JSONValue? = nil,
         secrets: [String: String] = [:],
-        env: [String: String] = [:]
+        env: [String: String] = [:],
+        input: JSONValue? = nil
     ) {
         self.steps = steps
         self.event = event
@@ -28,6 +31,7 @@ public struct RenderContext: Sendable {
         self.instance = instance
         self.secrets = secrets
         self.env = env
+        self.input = input
     }
 
     /// The root a step's `if` is evaluated against: `steps`, `event`, `task` and `instance` (only its `id`,
@@ -35,6 +39,7 @@ public struct RenderContext: Sendable {
     public var conditionRoot: JSONValue {
         var members: [String: JSONValue] = ["steps": .object(steps), "task": task]
         if let event { members["event"] = event }
+        if let input { members["input"] = input }
         if let instance = instance?.objectValue {
             members["instance"] = .object(instance.filter { ["id", "name", "config"].contains($0.key) })
         }
@@ -136,6 +141,11 @@ public enum TemplateRenderer {
             return try descend(event, reference.path, base: "event", name: name)
         case .task:
             return try descend(context.task, reference.path, base: "task", name: name)
+        case .input:
+            guard let input = context.input else {
+                throw RenderError(path: name, message: "there is no input: the run is not an instance run")
+            }
+            return try descend(input, reference.path, base: "input", name: name)
         case .instance:
             guard let instance = context.instance else {
                 throw RenderError(path: name, message: "there is no instance: the task belongs to none")
