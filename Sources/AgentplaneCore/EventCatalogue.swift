@@ -295,7 +295,9 @@ public enum Events {
 
     /// A `run.output` event: a piece of an instance run's streamed output (`index` counts from 0 within
     /// the run; `delta` is text as the runtime produced it, coalesced).
-    public static func runOutput(run: UUID, instance: UUID, index: Int, delta: String, step: String?, at time: Timestamp)
+    public static func runOutput(
+        run: UUID, instance: UUID, index: Int, delta: String, step: String?, at time: Timestamp
+    )
         -> NewEvent
     {
         var data: [String: JSONValue] = [

@@ -57,7 +57,8 @@ public struct InstanceRuntime: Sendable, Hashable {
             case ("number", .int), ("number", .double), ("integer", .int):
                 errors += rangeErrors(key, value.numberValue ?? 0, at: at)
             default:
-                errors.append(FieldError(pointer: at, message: "must be \(kind == "integer" ? "an integer" : "a \(kind)")"))
+                errors.append(
+                    FieldError(pointer: at, message: "must be \(kind == "integer" ? "an integer" : "a \(kind)")"))
             }
         }
         return errors
@@ -89,7 +90,8 @@ public struct InstanceRuntime: Sendable, Hashable {
         ]
         guard let range = ranges[key], !range.contains(number) else { return [] }
         return [
-            FieldError(pointer: pointer, message: "must be between \(range.lowerBound.short) and \(range.upperBound.short)")
+            FieldError(
+                pointer: pointer, message: "must be between \(range.lowerBound.short) and \(range.upperBound.short)")
         ]
     }
 
