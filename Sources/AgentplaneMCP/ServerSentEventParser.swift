@@ -1,14 +1,14 @@
 /// One event of a `text/event-stream`.
-struct ServerSentEvent: Sendable, Hashable {
+public struct ServerSentEvent: Sendable, Hashable {
     /// The `event:` field; nil means the default type, "message".
-    var event: String?
+    public var event: String?
     /// The `data:` lines joined by "\n".
-    var data: String
+    public var data: String
     /// The last `id:` seen in the stream so far (for resumption).
-    var id: String?
+    public var id: String?
 
     /// An event from its parts.
-    init(event: String? = nil, data: String, id: String? = nil) {
+    public init(event: String? = nil, data: String, id: String? = nil) {
         self.event = event
         self.data = data
         self.id = id
@@ -18,7 +18,7 @@ struct ServerSentEvent: Sendable, Hashable {
 /// An incremental `text/event-stream` parser (WHATWG HTML §9.2.6): feed it bytes as they arrive, in
 /// chunks cut anywhere (inside a line, a UTF-8 sequence or between CR and LF), and take the events
 /// completed so far. Lines end in LF, CR or CRLF; `:` lines are comments; `retry:` is ignored.
-struct ServerSentEventParser: Sendable {
+public struct ServerSentEventParser: Sendable {
     private var line: [UInt8] = []
     private var afterCarriageReturn = false
     private var atStreamStart = true
@@ -28,10 +28,10 @@ struct ServerSentEventParser: Sendable {
     private var lastEventID: String?
 
     /// A parser at the start of a stream.
-    init() {}
+    public init() {}
 
     /// Consumes `bytes` and returns the events they complete, in order.
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [ServerSentEvent] {
+    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         for byte in bytes {
             if afterCarriageReturn {

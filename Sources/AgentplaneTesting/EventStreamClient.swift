@@ -41,9 +41,16 @@ public final class EventStreamClient: Sendable {
     public let problem: String?
 
     /// Opens `http://127.0.0.1:<port><path>` with `headers`; answers once the response head has arrived.
-    public static func open(port: Int, path: String, headers: [(String, String)]) async throws -> EventStreamClient {
+    public static func open(
+        port: Int, path: String, headers: [(String, String)], method: HTTPMethod = .GET, body: String? = nil
+    ) async throws -> EventStreamClient {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let status = Int(response.status.code)
         let type = response.headers.first(name: "content-type")

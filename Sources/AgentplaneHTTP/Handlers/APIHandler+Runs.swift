@@ -132,10 +132,23 @@ extension Components.Schemas.Run {
             leaseExpiresAt: run.leaseExpiresAt?.date,
             cancelRequested: run.cancelRequested,
             result: run.result?.container,
+            output: request.kind == InstanceRuns.kind ? run.result?["output"]?.container : nil,
+            usage: request.kind == InstanceRuns.kind ? Self.usage(run.result?["usage"]) : nil,
             lastError: run.lastError,
             createdAt: request.createdAt.date,
             updatedAt: run.updatedAt.date,
             finishedAt: run.finishedAt?.date)
+    }
+}
+
+extension Components.Schemas.Run {
+    /// An instance run's `result.usage`, when the model reported one.
+    static func usage(_ value: JSONValue?) -> Components.Schemas.Run.UsagePayload? {
+        guard let usage = value?.objectValue else { return nil }
+        func count(_ key: String) -> Int? { usage[key]?.numberValue.map { Int($0) } }
+        return .init(
+            promptTokens: count("prompt_tokens"), completionTokens: count("completion_tokens"),
+            totalTokens: count("total_tokens"))
     }
 }
 

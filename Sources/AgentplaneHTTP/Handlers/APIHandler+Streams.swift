@@ -66,7 +66,7 @@ extension APIHandler {
             tenant: tenant, filter: filter, after: query.after, timeout: .seconds(seconds))
     }
 
-    private func hub() throws -> EventHub {
+    func hub() throws -> EventHub {
         guard let hub = streams.hub else {
             throw AgentplaneError(.shuttingDown, "Event streams are not served by this node.")
         }
