@@ -121,6 +121,7 @@ let package = Package(
                 "AgentplaneCore",
                 "AgentplaneEngine",
                 "AgentplaneStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -166,7 +167,7 @@ let package = Package(
         .executableTarget(
             name: "runs-bench",
             dependencies: [
-                "AgentplaneEngine", "AgentplaneServer",
+                "AgentplaneEngine", "AgentplaneServer", "AgentplaneTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/RunsBench",

@@ -22,6 +22,11 @@ if arguments.count == 4, arguments[1] == "webhooks" {
     try await webhookThroughputBenchmark(url: arguments[2], events: Int(arguments[3]) ?? 5000)
     exit(0)
 }
+if arguments.count >= 4, ["instance-runs", "first-chunk", "gateway"].contains(arguments[1]) {
+    // Runtime.swift: instance runs, first streamed chunk, gateway overhead (issue #11).
+    try await runtimeBenchmark(arguments)
+    exit(0)
+}
 if arguments.count == 5 || arguments.count == 4, ["sse-latency", "sse-idle", "fanout"].contains(arguments[1]) {
     // Events.swift: event delivery against running servers (issue #10).
     try await eventsBenchmark(arguments)
