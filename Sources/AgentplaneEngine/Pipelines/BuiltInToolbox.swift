@@ -7,23 +7,32 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The built-in tools (DESIGN §6): `http.request`, `events.publish`, `kb.search`, `log`, `sleep`; other
-/// names go to `next` (the tenant's MCP servers).
+/// The built-in tools (DESIGN §6): `http.request`, `events.publish`, `kb.search`, `llm.chat`, `log`, `sleep`;
+/// other names go to `next` (the tenant's MCP servers).
 public struct BuiltInToolbox: ToolInvoker {
     let useCases: UseCases
     let outbound: OutboundPolicy
     let next: (any ToolInvoker)?
+    /// Asks model endpoints for `llm.chat`.
+    let chatClient: ChatModelClient
 
     /// The longest `sleep`.
     public static let maximumSleepSeconds = 300.0
     /// The most bytes of an HTTP answer a step keeps.
     public static let maximumResponseBytes = 1 << 20
 
-    /// Creates the toolbox.
-    public init(useCases: UseCases, outbound: OutboundPolicy, next: (any ToolInvoker)? = nil) {
+    /// Creates the toolbox; `chatClient` defaults to one on `outboundClient` under the same policy.
+    public init(
+        useCases: UseCases, outbound: OutboundPolicy, next: (any ToolInvoker)? = nil,
+        chatClient: ChatModelClient? = nil
+    ) {
         self.useCases = useCases
         self.outbound = outbound
         self.next = next
+        self.chatClient =
+            chatClient
+            ?? ChatModelClient(
+                httpClient: Self.outboundClient, outbound: outbound, logger: Logger(label: "agentplane.llm"))
     }
 
     public func call(_ uses: String, input: [String: JSONValue], context: ToolCallContext) async throws -> JSONValue {
@@ -33,6 +42,7 @@ public struct BuiltInToolbox: ToolInvoker {
         case "events.publish": return try await publish(input, context: context)
         case "kb.search": return try await search(input, context: context)
         case "http.request": return try await request(input, context: context)
+        case "llm.chat": return try await chat(input, context: context)
         default:
             guard let next else { throw ToolFailure("no tool named '\(uses)'", retryable: false) }
             return try await next.call(uses, input: input, context: context)

@@ -18,6 +18,11 @@ public struct ToolCallContext: Sendable {
     public var logger: Logger
     /// How many event-triggered runs lie behind this one (events it publishes carry it on).
     public var depth: Int = 0
+    /// Where streamed text goes as it arrives (`llm.chat` hands it each delta), when the caller listens.
+    public var output: (@Sendable (String) async -> Void)? = nil
+    /// The effective configuration of the instance the call runs for (`llm.chat` falls back to its
+    /// `endpoint`, `model`, `api_key_secret`, `system_prompt`, … when the input leaves them out).
+    public var instanceConfig: [String: JSONValue]? = nil
 
     /// Creates a context.
     public init(tenant: TenantID, taskID: UUID, runID: UUID, instanceID: UUID?, timeout: Duration, logger: Logger) {
