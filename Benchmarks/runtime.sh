@@ -29,7 +29,7 @@ fi
 
 log=$work/node.log
 AGENTPLANE_OUTBOUND_ALLOW=127.0.0.1 "$bin/agentplane" serve --port 0 --data-dir "$work/data" --log-level notice \
-  --worker-concurrency 32 "${database_args[@]}" >"$log" 2>&1 &
+  --worker-concurrency 32 --rate-limit 0 "${database_args[@]}" >"$log" 2>&1 &
 echo $! >"$work/pid"
 for _ in $(seq 1 300); do grep -q "agentplane is ready" "$log" && break; sleep 0.1; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1)

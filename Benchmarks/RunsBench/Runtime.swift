@@ -24,6 +24,8 @@ struct RuntimeBenchClient: Sendable {
     let key: String
     let tenant: String
     let http: HTTPClient
+    /// A tenant admin's key (the gateway serves only the caller's own tenant; run the server with `--rate-limit 0`).
+    var tenantKey = ""
 
     static func make(_ url: String) async throws -> RuntimeBenchClient {
         guard let key = ProcessInfo.processInfo.environment["AGENTPLANE_BOOTSTRAP_KEY"] else {
@@ -36,7 +38,13 @@ struct RuntimeBenchClient: Sendable {
         let slug = "bench-\(UUID().uuidString.prefix(8).lowercased())"
         let tenant = try await admin.send(.POST, "/api/v1/tenants", #"{"slug":"\#(slug)","name":"\#(slug)"}"#)
         guard let id = tenant.json?["id"]?.stringValue else { throw BenchFailure("tenant: \(tenant.text)") }
-        return RuntimeBenchClient(url: url, key: key, tenant: id, http: http)
+        var client = RuntimeBenchClient(url: url, key: key, tenant: id, http: http)
+        let account = try await client.send(.POST, "/api/v1/service-accounts", #"{"name":"bench","role":"admin"}"#)
+        guard let accountID = account.json?["id"]?.stringValue else { throw BenchFailure("account: \(account.text)") }
+        let created = try await client.send(.POST, "/api/v1/service-accounts/\(accountID)/keys", "{}")
+        guard let tenantKey = created.json?["key"]?.stringValue else { throw BenchFailure("key: \(created.text)") }
+        client.tenantKey = tenantKey
+        return client
     }
 
     struct Answer: Sendable {
@@ -208,8 +216,7 @@ func gatewayBenchmark(_ client: RuntimeBenchClient, connections: Int, requests: 
                     for _ in stride(from: worker, to: requests, by: connections) {
                         var request = HTTPClientRequest(url: base + "/ask?q=1")
                         if authorized {
-                            request.headers.add(name: "Authorization", value: "Bearer \(client.key)")
-                            request.headers.add(name: "X-Tenant-ID", value: client.tenant)
+                            request.headers.add(name: "Authorization", value: "Bearer \(client.tenantKey)")
                         }
                         let sent = ContinuousClock.now
                         let response = try await client.http.execute(request, timeout: .seconds(60))

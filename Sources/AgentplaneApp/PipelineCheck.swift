@@ -5,7 +5,7 @@ import Foundation
 /// The tools every tenant has without registering anything (DESIGN §6).
 public enum BuiltInTools {
     /// Their names, as a step's `uses` writes them.
-    public static let names: Set<String> = ["http.request", "events.publish", "kb.search", "log", "sleep"]
+    public static let names: Set<String> = ["http.request", "events.publish", "kb.search", "llm.chat", "log", "sleep"]
 }
 
 extension UseCases {

@@ -59,8 +59,9 @@ public struct TaskWork: Sendable {
         let context = RenderContext(
             event: run.request.arguments["event"], task: Self.json(task), instance: instance, secrets: secrets,
             env: environment)
-        let outcome = await runner.run(
-            pipeline, context: context, call: callContext(task, run: run), attempt: run.attempt)
+        var call = callContext(task, run: run)
+        call.instanceConfig = instance?["config"]?.objectValue  // llm.chat's defaults
+        let outcome = await runner.run(pipeline, context: context, call: call, attempt: run.attempt)
         try await useCases.store.runs.recordSteps(
             tenant: task.tenantID, run: run.id, attempt: run.attempt, outcome.logs)
         if let failure = outcome.failure {
