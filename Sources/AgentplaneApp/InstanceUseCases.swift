@@ -74,11 +74,15 @@ extension UseCases {
         return try await save(change, current: current, by: caller, runs: runs, now: now)
     }
 
-    /// Deletes an instance with its knowledge base.
+    /// Deletes an instance with its knowledge base and its gateway activation.
     public func deleteInstance(_ id: UUID, tenant named: TenantID?, by caller: Caller) async throws {
         let current = try await instance(id, tenant: named, for: caller)
         let now = clock.now()
-        let events = InstanceDecisions.delete(current, context: caller.eventContext, now: now)
+        // Its gateway activation goes with it (a foreign key), recorded as `instance.deactivated` when active.
+        let activation = try await store.activations.find(tenant: current.tenantID, instance: current.id)
+        let events =
+            GatewayDecisions.deleted(activation, context: caller.eventContext, now: now)
+            + InstanceDecisions.delete(current, context: caller.eventContext, now: now)
         try await store.instances.delete(
             tenant: current.tenantID, id: current.id,
             record: caller.record(

@@ -310,3 +310,41 @@ public enum Events {
             data: .object(data))
     }
 }
+
+extension Events {
+    /// `instance.activated`: the instance is registered behind its gateway route.
+    public static func instanceActivated(_ activation: InstanceActivation, context: EventContext, at time: Timestamp)
+        -> NewEvent
+    {
+        NewEvent(
+            type: EventType.instanceActivated.rawValue,
+            subject: "instances/\(activation.instanceID.lowercasedString)",
+            time: time,
+            data: .object([
+                "instance_id": .string(activation.instanceID.lowercasedString),
+                "route": .string(activation.route),
+                "activated_at": .string((activation.activatedAt ?? time).rfc3339),
+                "activated_by": activation.activatedBy.map(JSONValue.string) ?? .null,
+            ]),
+            context: context
+        )
+    }
+
+    /// `instance.deactivated`: the route is gone; `reason` is `deactivated` or `deleted`.
+    public static func instanceDeactivated(
+        _ activation: InstanceActivation, reason: String, context: EventContext, at time: Timestamp
+    ) -> NewEvent {
+        NewEvent(
+            type: EventType.instanceDeactivated.rawValue,
+            subject: "instances/\(activation.instanceID.lowercasedString)",
+            time: time,
+            data: .object([
+                "instance_id": .string(activation.instanceID.lowercasedString),
+                "route": .string(activation.route),
+                "deactivated_at": .string((activation.deactivatedAt ?? time).rfc3339),
+                "reason": .string(reason),
+            ]),
+            context: context
+        )
+    }
+}

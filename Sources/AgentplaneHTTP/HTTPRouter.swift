@@ -15,12 +15,18 @@ package struct HTTPSettings: Sendable {
     package var requestsPerMinutePerCredential: Int
     /// Whether the API is served (false on a worker-only node: probes, version and metrics only).
     package var servesAPI: Bool
+    /// The gateway's limits.
+    package var gateway: GatewaySettings
 
     /// Creates settings.
-    package init(maximumBodyBytes: Int, requestsPerMinutePerCredential: Int, servesAPI: Bool = true) {
+    package init(
+        maximumBodyBytes: Int, requestsPerMinutePerCredential: Int, servesAPI: Bool = true,
+        gateway: GatewaySettings = GatewaySettings()
+    ) {
         self.maximumBodyBytes = maximumBodyBytes
         self.requestsPerMinutePerCredential = requestsPerMinutePerCredential
         self.servesAPI = servesAPI
+        self.gateway = gateway
     }
 }
 
@@ -30,7 +36,8 @@ package enum HTTPRouter {
     ///
     /// Middleware order, outermost first: request id + access log, metrics, body limit, problem
     /// mapping, NUL in the query, authentication, rate limits and idempotency (both need the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
-    /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it.
+    /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it — except
+    /// on the gateway's routes (`GatewayRoute`), which stream their bodies under their own limits.
     package static func build(
         useCases: UseCases,
         tokens: AccessTokens,
@@ -68,6 +75,9 @@ package enum HTTPRouter {
         )
         router.middlewares.add(JSONBodyMiddleware())
         MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)
+        let outbound = OutboundPolicy(allowedHosts: settings.gateway.allowedOutboundHosts)
+        let proxy = GatewayProxy(outbound: outbound, settings: settings.gateway)
+        GatewayRoute(useCases: useCases, proxy: proxy, logger: logger).register(on: router)
         try APIHandler(useCases: useCases, info: info, tokens: tokens, keyCache: keyCache, streams: streams)
             .registerHandlers(
                 on: router,

@@ -436,5 +436,6 @@ enum PostgresMigrations {
         webhooksMigration,
         commandsMigration,
         eventRetentionMigration,
+        gatewayMigration,
     ]
 }

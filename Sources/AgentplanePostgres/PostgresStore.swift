@@ -29,6 +29,9 @@ public final class PostgresStore: Store {
             notifier.wake()
         }
     }
+    public var activations: any InstanceActivationStore {
+        PostgresInstanceActivationStore(client: client, logger: logger)
+    }
     public var knowledgeBase: any KnowledgeBaseStore {
         PostgresWakingKnowledgeBaseStore(inner: PostgresKnowledgeBaseStore(client: client, logger: logger)) {
             [notifier] in notifier.wake()

@@ -398,5 +398,6 @@ enum SQLiteMigrations {
         webhooksMigration,
         commandsMigration,
         eventRetentionMigration,
+        gatewayMigration,
     ]
 }

@@ -34,6 +34,7 @@ public final class SQLiteStore: Store {
     public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
     public var agents: any AgentStore { SQLiteAgentStore(pool: pool) }
     public var instances: any InstanceStore { SQLiteInstanceStore(pool: pool) }
+    public var activations: any InstanceActivationStore { SQLiteInstanceActivationStore(pool: pool) }
     public var knowledgeBase: any KnowledgeBaseStore { SQLiteKnowledgeBaseStore(pool: pool) }
     public var runs: any RunQueue { SQLiteRunQueue(pool: pool) }
     public var tasks: any TaskStore { SQLiteTaskStore(pool: pool) }

@@ -50,7 +50,11 @@ public enum AgentplaneApplication {
             settings: HTTPSettings(
                 maximumBodyBytes: configuration.maximumBodyBytes,
                 requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential,
-                servesAPI: configuration.engine.servesAPI
+                servesAPI: configuration.engine.servesAPI,
+                gateway: GatewaySettings(
+                    maximumRequestBytes: configuration.gatewayMaximumRequestBytes,
+                    maximumResponseBytes: configuration.gatewayMaximumResponseBytes,
+                    allowedOutboundHosts: configuration.engine.allowedOutboundHosts)
             ),
             streams: StreamSettings(hub: hub, heartbeat: configuration.streamHeartbeat),
             logger: logger

@@ -34,11 +34,20 @@ public struct ServerConfiguration: Sendable {
     public var engine = EngineSettings()
     /// Silence after which an event stream (SSE) sends a keep-alive comment.
     public var streamHeartbeat: Duration = .seconds(15)
+    /// Largest request body a gateway call may carry (`--gateway-max-request-bytes`; default 10 MiB).
+    public var gatewayMaximumRequestBytes = ServerConfiguration.defaultGatewayMaximumRequestBytes
+    /// Largest response body the gateway relays from an `http` instance (`--gateway-max-response-bytes`;
+    /// default 50 MiB); a longer one is cut.
+    public var gatewayMaximumResponseBytes = ServerConfiguration.defaultGatewayMaximumResponseBytes
 
     /// The defaults: 127.0.0.1:8080, `./.agentplane/agentplane.sqlite`, info logs, 1 MiB bodies.
     public static let defaultPort = 8080
     /// Default body limit.
     public static let defaultMaximumBodyBytes = 1 << 20
+    /// Default gateway request body limit: 10 MiB.
+    public static let defaultGatewayMaximumRequestBytes = 10 << 20
+    /// Default gateway response body limit: 50 MiB.
+    public static let defaultGatewayMaximumResponseBytes = 50 << 20
     /// Default per-credential rate limit.
     public static let defaultRequestsPerMinutePerCredential = 1200
 

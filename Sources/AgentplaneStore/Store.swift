@@ -25,6 +25,8 @@ public protocol Store: Service {
     var agents: any AgentStore { get }
     /// Instances and their knowledge bases.
     var instances: any InstanceStore { get }
+    /// Instances' gateway activations.
+    var activations: any InstanceActivationStore { get }
     /// Knowledge-base entries and their search index.
     var knowledgeBase: any KnowledgeBaseStore { get }
     /// The durable job queue.

@@ -21,31 +21,53 @@ public func withLiveServer<T: Sendable>(
     clock: any WallClock = SystemWallClock(),
     engine: EngineSettings = .noWorker,
     streamHeartbeat: Duration = .seconds(15),
+    configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
     prepare: (any Store) async throws -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, IsolatedDatabase) async throws -> T
 ) async throws -> T {
     try await withIsolatedDatabase(backend) { database in
-        // Seed the database directly first (the store is closed again before the server opens it).
-        try await withRunningStore(try database.openStore()) { store in
-            _ = try await store.migrate()
-            try await prepare(store)
-        }
-        var configuration = try database.serverConfiguration(
-            maximumBodyBytes: maximumBodyBytes,
-            bootstrapKey: testAdminKey,
-            requestsPerMinutePerCredential: requestsPerMinutePerCredential,
-            oidc: oidc
-        )
-        configuration.engine = engine
-        configuration.streamHeartbeat = streamHeartbeat
-        let app = try AgentplaneApplication.build(
-            configuration: configuration,
-            logger: testLogger(),
-            clock: clock,
-            announce: { _ in }
-        )
-        return try await app.test(.live) { client in try await body(client, database) }
+        try await withLiveServer(
+            on: database, maximumBodyBytes: maximumBodyBytes,
+            requestsPerMinutePerCredential: requestsPerMinutePerCredential, oidc: oidc, clock: clock, engine: engine,
+            streamHeartbeat: streamHeartbeat, configure: configure, prepare: prepare, body)
     }
+}
+
+/// As `withLiveServer(_:…)`, on a database the caller holds: a second call on the same database is the same
+/// deployment restarted.
+public func withLiveServer<T: Sendable>(
+    on database: IsolatedDatabase,
+    maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
+    requestsPerMinutePerCredential: Int = ServerConfiguration.defaultRequestsPerMinutePerCredential,
+    oidc: OIDCConfiguration? = nil,
+    clock: any WallClock = SystemWallClock(),
+    engine: EngineSettings = .noWorker,
+    streamHeartbeat: Duration = .seconds(15),
+    configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
+    prepare: (any Store) async throws -> Void = { _ in },
+    _ body: @escaping @Sendable (any TestClientProtocol, IsolatedDatabase) async throws -> T
+) async throws -> T {
+    // Seed the database directly first (the store is closed again before the server opens it).
+    try await withRunningStore(try database.openStore()) { store in
+        _ = try await store.migrate()
+        try await prepare(store)
+    }
+    var configuration = try database.serverConfiguration(
+        maximumBodyBytes: maximumBodyBytes,
+        bootstrapKey: testAdminKey,
+        requestsPerMinutePerCredential: requestsPerMinutePerCredential,
+        oidc: oidc
+    )
+    configuration.engine = engine
+    configuration.streamHeartbeat = streamHeartbeat
+    configure(&configuration)
+    let app = try AgentplaneApplication.build(
+        configuration: configuration,
+        logger: testLogger(),
+        clock: clock,
+        announce: { _ in }
+    )
+    return try await app.test(.live) { client in try await body(client, database) }
 }
 
 extension TestClientProtocol {

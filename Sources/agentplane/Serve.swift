@@ -27,6 +27,20 @@ struct Serve: AsyncParsableCommand {
     )
     var rateLimit: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Largest request body a gateway call (/gateway/instances/…) may carry, in bytes (env AGENTPLANE_GATEWAY_MAX_REQUEST_BYTES; default 10485760)."
+    )
+    var gatewayMaxRequestBytes: String?
+
+    @Option(
+        name: .long,
+        help:
+            "Largest response body the gateway relays from an http instance, in bytes; a longer one is cut (env AGENTPLANE_GATEWAY_MAX_RESPONSE_BYTES; default 52428800)."
+    )
+    var gatewayMaxResponseBytes: String?
+
     @Flag(name: .long, help: "Serve the API without a worker: runs are queued here and performed by other nodes.")
     var noWorker = false
 
@@ -42,6 +56,12 @@ struct Serve: AsyncParsableCommand {
             rateLimit: rateLimit
         )
         configuration.engine = try engine.settings(worker: !noWorker, api: true)
+        configuration.gatewayMaximumRequestBytes = try EngineOptions.number(
+            gatewayMaxRequestBytes, "AGENTPLANE_GATEWAY_MAX_REQUEST_BYTES", "--gateway-max-request-bytes",
+            default: ServerConfiguration.defaultGatewayMaximumRequestBytes, 1024...(1 << 30))
+        configuration.gatewayMaximumResponseBytes = try EngineOptions.number(
+            gatewayMaxResponseBytes, "AGENTPLANE_GATEWAY_MAX_RESPONSE_BYTES", "--gateway-max-response-bytes",
+            default: ServerConfiguration.defaultGatewayMaximumResponseBytes, 1024...(1 << 34))
         try await Self.run(configuration)
     }
 

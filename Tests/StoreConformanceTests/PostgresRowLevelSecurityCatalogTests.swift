@@ -30,6 +30,13 @@ import Testing
             CreateInstance(agentID: agent.id.lowercasedString, name: "desk"), tenant: tenant, by: admin)
         _ = try await useCases.createEntry(
             CreateEntry(content: "refunds within 14 days"), instance: instance.id, tenant: tenant, by: admin)
+        // Its gateway activation, written straight through the port (activating needs a running instance).
+        let activation = InstanceActivation(
+            tenantID: tenant, instanceID: instance.id, active: true, activatedAt: .now(), activatedBy: "seed",
+            deactivatedAt: nil)
+        let record = admin.record(
+            AuditedResource(tenant: tenant, type: "instance", id: nil), status: 200, events: [], at: .now())
+        _ = try await useCases.store.activations.save(activation, record: record)
         _ = try await useCases.publishEvent(PublishEvent(type: "seed.done"), tenant: tenant, by: admin)
         // A run, claimed: rows in runs, run_attempts and run_concurrency.
         _ = try await useCases.store.runs.enqueue([

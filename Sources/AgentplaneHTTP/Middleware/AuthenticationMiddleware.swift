@@ -2,8 +2,8 @@ import AgentplaneCore
 import HTTPTypes
 import Hummingbird
 
-/// Requires a valid API key or access token on `/api/v1/*` (except the public metrics alias) and puts the principal in
-/// the request scope.
+/// Requires a valid API key or access token on `/api/v1/*` (except the public metrics alias) and on the gateway's
+/// `/gateway/*`, and puts the principal in the request scope.
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let authenticator: BearerAuthenticator
     static var publicPaths: Set<String> { ["/api/v1/metrics", "/api/v1/auth/token"] }
@@ -14,7 +14,7 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         let path = request.uri.path
-        guard path.hasPrefix("/api/"), !Self.publicPaths.contains(path) else {
+        guard path.hasPrefix("/api/") || GatewayPath.matches(path), !Self.publicPaths.contains(path) else {
             return try await next(request, context)
         }
         let request = try Self.naming(tenantOf: request)

@@ -3,13 +3,15 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Refuses bodies over the configured limit with 413 before any handler reads them.
+/// Refuses bodies over the configured limit with 413 before any handler reads them (gateway calls excepted).
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let maximumBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        // The gateway streams its bodies under its own limit.
+        if GatewayPath.matches(request.uri.path) { return try await next(request, context) }
         // An HTTPError, not an AgentplaneError: this runs outside the problem mapping, and the metrics
         // middleware records an HTTPError's real status.
         let tooLarge = HTTPError(.contentTooLarge, message: "The request body is larger than \(maximumBytes) bytes.")

@@ -22,7 +22,9 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard request.method == .post, let key = request.headers[.idempotencyKey],
+        // A gateway call's `Idempotency-Key` is the upstream's business (and its answer a stream).
+        guard request.method == .post, !GatewayPath.matches(request.uri.path),
+            let key = request.headers[.idempotencyKey],
             let principal = RequestScope.current.principal
         else { return try await next(request, context) }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {

@@ -9,7 +9,8 @@ struct JSONBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         // Only requests that carry a body: a GET with a stray Content-Type header is still a GET.
-        guard [.post, .put, .patch].contains(request.method),
+        // The gateway's bodies are streamed upstream, or checked by the gateway itself.
+        guard [.post, .put, .patch].contains(request.method), !GatewayPath.matches(request.uri.path),
             let contentType = request.headers[.contentType]?.lowercased(),
             contentType.hasPrefix("application/json") || contentType.contains("+json")
         else {

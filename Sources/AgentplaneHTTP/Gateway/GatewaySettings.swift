@@ -1,0 +1,26 @@
+/// The gateway's limits (`agentplane serve --gateway-…`, docs/agent-runtime.md).
+package struct GatewaySettings: Sendable {
+    /// Largest request body a gateway call may send upstream (or as a run's input); larger: 413.
+    package var maximumRequestBytes: Int
+    /// Largest response body relayed from an `http` instance; a longer stream is cut.
+    package var maximumResponseBytes: Int
+    /// Hosts, addresses or CIDR networks the gateway may reach although they are not public (as
+    /// `--allow-outbound-host`).
+    package var allowedOutboundHosts: [String]
+
+    /// Default request limit: 10 MiB.
+    package static let defaultMaximumRequestBytes = 10 << 20
+    /// Default response limit: 50 MiB.
+    package static let defaultMaximumResponseBytes = 50 << 20
+
+    /// Creates settings.
+    package init(
+        maximumRequestBytes: Int = defaultMaximumRequestBytes,
+        maximumResponseBytes: Int = defaultMaximumResponseBytes,
+        allowedOutboundHosts: [String] = []
+    ) {
+        self.maximumRequestBytes = maximumRequestBytes
+        self.maximumResponseBytes = maximumResponseBytes
+        self.allowedOutboundHosts = allowedOutboundHosts
+    }
+}
