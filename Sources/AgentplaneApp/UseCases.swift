@@ -17,6 +17,8 @@ public struct UseCases: Sendable {
     public var toolSettings = ToolSettings()
     /// The server's settings for webhooks (delivery policy, sender).
     public var webhookSettings = WebhookSettings()
+    /// How active instances are probed (interval, failure threshold, checks kept).
+    public var healthPolicy = InstanceHealthPolicy()
 
     /// Creates the use cases over `store`.
     public init(store: any Store, clock: any WallClock = SystemWallClock(), passwords: any PasswordHashing) {

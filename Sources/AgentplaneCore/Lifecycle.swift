@@ -1,5 +1,6 @@
 /// An instance's lifecycle (seed 001): `pending → provisioning → running | failed`,
-/// `running → stopped` (user), `stopped | failed → pending` (user: start / retry).
+/// `running → stopped` (user), `running → failed` (health monitoring: too many failed probes),
+/// `stopped | failed → pending` (user: start / retry; health monitoring: recovery).
 public enum InstanceStatus: String, Sendable, CaseIterable, Codable {
     case pending
     case provisioning
@@ -12,7 +13,7 @@ public enum InstanceStatus: String, Sendable, CaseIterable, Codable {
         switch self {
         case .pending: [.provisioning]
         case .provisioning: [.running, .failed]
-        case .running: [.stopped]
+        case .running: [.stopped, .failed]
         case .stopped, .failed: [.pending]
         }
     }

@@ -437,5 +437,6 @@ enum PostgresMigrations {
         commandsMigration,
         eventRetentionMigration,
         gatewayMigration,
+        healthMigration,
     ]
 }

@@ -32,6 +32,9 @@ public final class PostgresStore: Store {
     public var activations: any InstanceActivationStore {
         PostgresInstanceActivationStore(client: client, logger: logger)
     }
+    public var instanceHealth: any InstanceHealthStore {
+        PostgresInstanceHealthStore(client: client, logger: logger)
+    }
     public var knowledgeBase: any KnowledgeBaseStore {
         PostgresWakingKnowledgeBaseStore(inner: PostgresKnowledgeBaseStore(client: client, logger: logger)) {
             [notifier] in notifier.wake()

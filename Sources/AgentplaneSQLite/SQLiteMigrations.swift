@@ -399,5 +399,6 @@ enum SQLiteMigrations {
         commandsMigration,
         eventRetentionMigration,
         gatewayMigration,
+        healthMigration,
     ]
 }

@@ -35,6 +35,7 @@ public final class SQLiteStore: Store {
     public var agents: any AgentStore { SQLiteAgentStore(pool: pool) }
     public var instances: any InstanceStore { SQLiteInstanceStore(pool: pool) }
     public var activations: any InstanceActivationStore { SQLiteInstanceActivationStore(pool: pool) }
+    public var instanceHealth: any InstanceHealthStore { SQLiteInstanceHealthStore(pool: pool) }
     public var knowledgeBase: any KnowledgeBaseStore { SQLiteKnowledgeBaseStore(pool: pool) }
     public var runs: any RunQueue { SQLiteRunQueue(pool: pool) }
     public var tasks: any TaskStore { SQLiteTaskStore(pool: pool) }

@@ -33,6 +33,7 @@ public enum AgentplaneApplication {
         var useCases = UseCases(
             store: store, clock: clock, passwords: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
         useCases.taskSettings = TaskSettings(defaultTimezone: configuration.engine.defaultTimezone)
+        useCases.healthPolicy = configuration.engine.health
         let bridge = try ToolWiring.wire(&useCases, configuration: configuration, logger: logger)
         WebhookWiring.wire(&useCases, configuration: configuration)
         let engineUseCases = useCases
@@ -100,8 +101,8 @@ public enum AgentplaneApplication {
         return app
     }
 
-    /// The worker running the platform's run kinds and the maintenance ticker, unless the node runs
-    /// no worker.
+    /// The worker running the platform's run kinds, the maintenance ticker and the health ticker (unless
+    /// monitoring is off), unless the node runs no worker.
     static func engineServices(
         _ settings: EngineSettings, store: any Store, useCases: UseCases, bridge: MCPBridge, clock: any WallClock,
         logger: Logger
@@ -116,9 +117,12 @@ public enum AgentplaneApplication {
             useCases: useCases, tools: tools, environment: settings.pipelineEnvironment, logger: logger)
         let commands = CommandWork(useCases: useCases)
         let webhooks = WebhookWork(useCases: useCases)
+        let health = HealthWork(
+            useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts), logger: logger)
         let worker = RunWorker(
             store: store,
             handlers: work.handlers.merging(tasks.handlers) { first, _ in first }
+                .merging(health.handlers) { first, _ in first }
                 .merging(commands.handlers) { first, _ in first }
                 .merging(webhooks.handlers) { first, _ in first },
             deadHandlers: work.deadHandlers.merging(tasks.deadHandlers) { first, _ in first }
@@ -131,6 +135,9 @@ public enum AgentplaneApplication {
         var services: [any Service] = [
             worker, MaintenanceTicker(store: store, period: settings.maintenancePeriod, clock: clock, logger: logger),
         ]
+        if settings.health.enabled {
+            services.append(InstanceHealthTicker(store: store, policy: settings.health, clock: clock, logger: logger))
+        }
         if settings.runsScheduler {
             services.append(
                 TaskScheduler(store: store, clock: clock, wakeup: useCases.taskSettings.wakeup, logger: logger))

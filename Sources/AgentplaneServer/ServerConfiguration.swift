@@ -197,6 +197,9 @@ public struct EngineSettings: Sendable {
     public var webhooks = WebhookPolicy()
     /// How often maintenance (idempotency keys, run retention) runs.
     public var maintenancePeriod: Duration = .seconds(300)
+    /// How active instances are probed (`--health-interval-seconds`, `--health-failure-threshold`): every 30 s,
+    /// `failed` after 3 failed probes in a row, the last 20 checks kept; a zero interval turns monitoring off.
+    public var health = InstanceHealthPolicy()
 
     /// The defaults: API and worker, 8 runs at once.
     public init() {}

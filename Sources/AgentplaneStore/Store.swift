@@ -27,6 +27,8 @@ public protocol Store: Service {
     var instances: any InstanceStore { get }
     /// Instances' gateway activations.
     var activations: any InstanceActivationStore { get }
+    /// Instances' health checks.
+    var instanceHealth: any InstanceHealthStore { get }
     /// Knowledge-base entries and their search index.
     var knowledgeBase: any KnowledgeBaseStore { get }
     /// The durable job queue.

@@ -94,6 +94,20 @@ struct EngineOptions: ParsableArguments {
     )
     var webhookMaxAttempts: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Seconds between health probes of every active instance; 0 turns monitoring off (env AGENTPLANE_HEALTH_INTERVAL_SECONDS; default 30)."
+    )
+    var healthIntervalSeconds: String?
+
+    @Option(
+        name: .long,
+        help:
+            "Failed health probes in a row that move a running instance to failed, 1-20 (env AGENTPLANE_HEALTH_FAILURE_THRESHOLD; default 3)."
+    )
+    var healthFailureThreshold: String?
+
     /// The validated settings; `worker`: whether the node runs a worker; `api`: whether it serves the API.
     func settings(worker: Bool, api: Bool) throws -> EngineSettings {
         var settings = EngineSettings()
@@ -161,6 +175,16 @@ struct EngineOptions: ParsableArguments {
                 1...300))
         settings.webhooks.maxAttempts = try Self.number(
             webhookMaxAttempts, "AGENTPLANE_WEBHOOK_MAX_ATTEMPTS", "--webhook-max-attempts", default: 13, 1...50)
+        let keep = InstanceHealthPolicy().keep
+        settings.health = InstanceHealthPolicy(
+            interval: .seconds(
+                try Self.number(
+                    healthIntervalSeconds, "AGENTPLANE_HEALTH_INTERVAL_SECONDS", "--health-interval-seconds",
+                    default: 30, 0...86_400)),
+            failureThreshold: try Self.number(
+                healthFailureThreshold, "AGENTPLANE_HEALTH_FAILURE_THRESHOLD", "--health-failure-threshold",
+                default: 3, 1...keep),
+            keep: keep)
         return settings
     }
 

@@ -2,10 +2,11 @@ import AgentplaneCore
 import Testing
 
 @Suite struct LifecycleTests {
-    /// Every (from, to) pair of instance states, against seed 001's table.
+    /// Every (from, to) pair of instance states, against seed 001's table (plus `running → failed`, by health
+    /// monitoring).
     static let allowed: Set<[InstanceStatus]> = [
         [.pending, .provisioning], [.provisioning, .running], [.provisioning, .failed], [.running, .stopped],
-        [.stopped, .pending], [.failed, .pending],
+        [.running, .failed], [.stopped, .pending], [.failed, .pending],
     ]
 
     @Test(arguments: InstanceStatus.allCases, InstanceStatus.allCases)

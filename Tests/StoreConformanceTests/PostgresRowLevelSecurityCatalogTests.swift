@@ -37,6 +37,12 @@ import Testing
         let record = admin.record(
             AuditedResource(tenant: tenant, type: "instance", id: nil), status: 200, events: [], at: .now())
         _ = try await useCases.store.activations.save(activation, record: record)
+        // A health check of it.
+        try await useCases.store.instanceHealth.record(
+            InstanceHealthCheck(
+                id: UUIDv7.make(), tenantID: tenant, instanceID: instance.id, checkedAt: .now(), healthy: true,
+                latencyMs: 1, detail: "seed"),
+            keep: 20, events: [])
         _ = try await useCases.publishEvent(PublishEvent(type: "seed.done"), tenant: tenant, by: admin)
         // A run, claimed: rows in runs, run_attempts and run_concurrency.
         _ = try await useCases.store.runs.enqueue([
