@@ -77,7 +77,7 @@ package enum HTTPRouter {
         MetaRoutes(contract: contract, registry: PrometheusMetrics.registry()).register(on: router)
         let outbound = OutboundPolicy(allowedHosts: settings.gateway.allowedOutboundHosts)
         let proxy = GatewayProxy(outbound: outbound, settings: settings.gateway)
-        GatewayRoute(useCases: useCases, proxy: proxy, logger: logger).register(on: router)
+        GatewayRoute(useCases: useCases, proxy: proxy, streams: streams, logger: logger).register(on: router)
         try APIHandler(useCases: useCases, info: info, tokens: tokens, keyCache: keyCache, streams: streams)
             .registerHandlers(
                 on: router,

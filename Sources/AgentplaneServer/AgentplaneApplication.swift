@@ -117,6 +117,9 @@ public enum AgentplaneApplication {
             useCases: useCases, tools: tools, environment: settings.pipelineEnvironment, logger: logger)
         let commands = CommandWork(useCases: useCases)
         let webhooks = WebhookWork(useCases: useCases)
+        let instanceRuns = InstanceRunWork(
+            useCases: useCases, tools: tools, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts),
+            environment: settings.pipelineEnvironment, logger: logger)
         let health = HealthWork(
             useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts), logger: logger)
         let worker = RunWorker(
@@ -124,7 +127,8 @@ public enum AgentplaneApplication {
             handlers: work.handlers.merging(tasks.handlers) { first, _ in first }
                 .merging(health.handlers) { first, _ in first }
                 .merging(commands.handlers) { first, _ in first }
-                .merging(webhooks.handlers) { first, _ in first },
+                .merging(webhooks.handlers) { first, _ in first }
+                .merging(instanceRuns.handlers) { first, _ in first },
             deadHandlers: work.deadHandlers.merging(tasks.deadHandlers) { first, _ in first }
                 .merging(commands.deadHandlers) { first, _ in first }
                 .merging(webhooks.deadHandlers) { first, _ in first },

@@ -222,4 +222,30 @@ import Testing
             #expect(redoc.text.contains("openapi"))
         }
     }
+
+    @Test(arguments: TestBackend.allCases)
+    func theGatewayStreamsAPipelineRunWhenAskedForEvents(backend: TestBackend) async throws {
+        try await withLiveServer(backend, engine: PlatformRunsTests.engine) { client, _ in
+            let acme = try await TenantFixture.make(client, slug: "acme")
+            let id = try await Self.runningInstance(client, key: acme.adminKey)
+            let activated = try await client.request(.post, "/api/v1/agents/\(id)/activate", key: acme.adminKey)
+            #expect(activated.status == .ok, "\(activated.text)")
+            let stream = try await EventStreamClient.open(
+                port: try #require(client.port), path: "/gateway/instances/\(id)",
+                headers: [("Authorization", "Bearer \(acme.adminKey)"), ("Accept", "text/event-stream")],
+                method: .POST, body: #"{"name":"Gateway"}"#)
+            #expect(stream.status == 200, "\(stream.problem ?? "")")
+            var types: [String] = []
+            var output: JSONValue?
+            while let message = try await stream.next(timeout: .seconds(30)) {
+                types.append(message.event ?? "")
+                if message.event == "run.succeeded" { output = message.json?["data"] }
+                if message.event == "end" { break }
+            }
+            #expect(types == ["run.queued", "run.started", "run.succeeded", "end"])
+            #expect(output?["status"] == "succeeded")
+            let deactivated = try await client.request(.post, "/api/v1/agents/\(id)/deactivate", key: acme.adminKey)
+            #expect(try deactivated.json()["active"] == .bool(false))
+        }
+    }
 }

@@ -122,13 +122,14 @@ import Testing
             try await withLiveServer(backend, engine: Self.engine) { client, _ in
                 let agent = try await InstancesAPITests.agent(client)
                 let acme = try await TenantFixture.make(client, slug: "acme")
-                // A configuration that contradicts the agent's defaults fails at once, with the reason.
+                // A configuration that contradicts the agent's defaults fails at once, with the reason. (Runtime
+                // keys such as `temperature` are refused when saved already: InstanceRunsAPITests.)
                 let contradicting = try await Self.create(
-                    client, key: acme.adminKey, agent: agent, config: #"{"temperature":"hot"}"#)
+                    client, key: acme.adminKey, agent: agent, config: #"{"limits":"lots"}"#)
                 let failed = try await Self.settled(client, contradicting, key: acme.adminKey)
                 #expect(failed["status"] == "failed")
                 #expect(
-                    failed["status_reason"]?.stringValue?.contains("config.temperature is a string") == true,
+                    failed["status_reason"]?.stringValue?.contains("config.limits is a string") == true,
                     "\(failed)")
                 // A private address nobody allowed is refused (SSRF), without a request.
                 let privateOne = try await Self.create(
@@ -139,7 +140,7 @@ import Testing
                 // A failed instance starts again once fixed.
                 let fixed = try await client.request(
                     .patch, "/api/v1/instances/\(contradicting)", key: acme.adminKey,
-                    json: #"{"config":{"temperature":0.3}}"#)
+                    json: #"{"config":{"limits":{"tokens":5}}}"#)
                 #expect(fixed.status == .ok)
                 _ = try await client.request(.post, "/api/v1/instances/\(contradicting)/start", key: acme.adminKey)
                 #expect(try await Self.settled(client, contradicting, key: acme.adminKey)["status"] == "running")

@@ -40,8 +40,11 @@ struct AgentServiceClient: Sendable {
         let response: HTTPClientResponse
         do {
             response = try await BuiltInToolbox.outboundClient.execute(request, timeout: .hours(1))
-        } catch let error as HTTPClientError {
-            throw ToolFailure("the agent service at \(host) did not answer: \(error)")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Refused connections, TLS failures and answers that are not HTTP alike.
+            throw ToolFailure("the agent service at \(host) did not answer (over HTTP): \(error)")
         }
         let status = response.status.code
         guard (200..<300).contains(status) else {

@@ -102,23 +102,49 @@ public struct InstanceRunWork: Sendable {
         -> [String: JSONValue]
     {
         var messages = try ChatInput.messages(from: input)
+        // The instance's system prompt first (unless the input brings its own), then the knowledge base's context.
+        var preamble: [JSONValue] = []
+        if case .string(let prompt)? = instance.config["system_prompt"], !prompt.isEmpty,
+            !messages.contains(where: { $0["role"] == "system" })
+        {
+            preamble.append(["role": "system", "content": .string(prompt)])
+        }
         if let top = instance.config["knowledge_base_top_k"]?.numberValue, top > 0,
             let question = messages.last(where: { $0["role"] == "user" })?["content"]?.stringValue
         {
-            let hits = try await useCases.searchKnowledgeBase(
-                instance: instance.id, query: String(question.prefix(500)), limit: Int(top),
-                tenant: instance.tenantID, for: .worker("instance.run", run: run.id))
+            let hits = try await context(for: question, instance: instance, limit: Int(top), run: run)
             if !hits.isEmpty {
                 let context = hits.map { "- \($0.snippet)" }.joined(separator: "\n")
-                messages.insert(
-                    ["role": "system", "content": .string("Context from the knowledge base:\n\(context)")], at: 0)
+                preamble.append(["role": "system", "content": .string("Context from the knowledge base:\n\(context)")])
             }
         }
+        messages = preamble + messages
         var call = callContext(instance, run: run)
         call.output = { await output.append($0) }
         let answer = try await tools.call(
             "llm.chat", input: ["messages": .array(messages), "stream": .bool(true)], context: call)
         return ["output": answer["content"] ?? .null, "usage": answer["usage"] ?? .null]
+    }
+
+    /// The knowledge base's best entries for a question: its full-text search for all of the question's words,
+    /// else for each of its three longest words (a question rarely shares every word with an entry).
+    func context(for question: String, instance: Instance, limit: Int, run: Run) async throws -> [KnowledgeBaseHit] {
+        let caller = Caller.worker("instance.run", run: run.id)
+        func search(_ text: String) async throws -> [KnowledgeBaseHit] {
+            try await useCases.searchKnowledgeBase(
+                instance: instance.id, query: String(text.prefix(500)), limit: limit, tenant: instance.tenantID,
+                for: caller)
+        }
+        let all = try await search(question)
+        if !all.isEmpty { return all }
+        let words = Set(question.components(separatedBy: CharacterSet.alphanumerics.inverted).filter { $0.count >= 4 })
+        var found: [UUID: KnowledgeBaseHit] = [:]
+        for word in words.sorted(by: { ($0.count, $0) > ($1.count, $1) }).prefix(3) {
+            for hit in try await search(word) where (found[hit.entryID]?.rank ?? -.infinity) < hit.rank {
+                found[hit.entryID] = hit
+            }
+        }
+        return Array(found.values.sorted { $0.rank > $1.rank }.prefix(limit))
     }
 
     // MARK: Context

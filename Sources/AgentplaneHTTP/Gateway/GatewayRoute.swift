@@ -22,6 +22,8 @@ enum GatewayPath {
 struct GatewayRoute<Context: RequestContext> {
     let useCases: UseCases
     let proxy: GatewayProxy
+    /// Where a `pipeline` or `chat` run asked with `Accept: text/event-stream` is streamed from.
+    let streams: StreamSettings
     let logger: Logger
 
     func register(on router: Router<Context>) {
@@ -151,6 +153,19 @@ struct GatewayRoute<Context: RequestContext> {
             ])
         }
         let input = try await Self.input(of: request, limit: proxy.settings.maximumRequestBytes)
+        if request.headers[.accept]?.contains("text/event-stream") == true, let hub = streams.hub {
+            // As `POST /api/v1/instances/{id}/runs` with `mode: stream`: the run's events, then `end`.
+            let run = try await useCases.startInstanceRun(
+                instance.id, StartInstanceRun(input: input, mode: .stream), tenant: instance.tenantID, by: caller)
+            let events = try await RunStreamBody.open(
+                run, tenant: instance.tenantID, after: nil, hub: hub, heartbeat: streams.heartbeat, useCases: useCases)
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    for try await chunk in events { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
+        }
         let run = try await useCases.runThroughGateway(instance, runtime: runtime, input: input, by: caller)
         guard run.status.isFinal else {
             let location = "/api/v1/instances/\(instance.id.lowercasedString)/runs/\(run.id.lowercasedString)"

@@ -91,17 +91,10 @@ extension APIHandler {
         return .ok(.init(headers: .init(cacheControl: "no-cache"), body: .textEventStream(body)))
     }
 
-    /// The SSE body of a run's events, after `after` (default: the log position taken before the run was
-    /// enqueued, so the stream starts with its `run.queued`).
+    /// The SSE body of a run's events (see `RunStreamBody.open`).
     func runStream(_ run: Run, tenant: TenantID, after: EventPosition?) async throws -> HTTPBody {
-        let start =
-            after ?? run.request.arguments["stream_after"]?.stringValue.flatMap(EventPosition.init) ?? .start
-        let filter = try EventFilter(types: [], subject: "runs/\(run.id.lowercasedString)")
-        let subscription = try await hub().subscribe(tenant: tenant, filter: filter, after: start)
-        let useCases = self.useCases
-        let stream = RunStreamBody(
-            subscription: subscription, heartbeat: streams.heartbeat,
-            hasEnded: { try await useCases.store.runs.find(tenant: tenant, id: run.id)?.status.isFinal ?? true })
+        let stream = try await RunStreamBody.open(
+            run, tenant: tenant, after: after, hub: try hub(), heartbeat: streams.heartbeat, useCases: useCases)
         return HTTPBody(stream, length: .unknown, iterationBehavior: .single)
     }
 
@@ -126,6 +119,20 @@ struct RunStreamBody: AsyncSequence, Sendable {
     let hasEnded: @Sendable () async throws -> Bool
 
     func makeAsyncIterator() -> Iterator { Iterator(body: self) }
+
+    /// The stream of a run's events after `after` (default: the log position taken before the run was enqueued,
+    /// so the stream starts with its `run.queued`).
+    static func open(
+        _ run: Run, tenant: TenantID, after: EventPosition?, hub: EventHub, heartbeat: Duration, useCases: UseCases
+    ) async throws -> RunStreamBody {
+        let start =
+            after ?? run.request.arguments["stream_after"]?.stringValue.flatMap(EventPosition.init) ?? .start
+        let filter = try EventFilter(types: [], subject: "runs/\(run.id.lowercasedString)")
+        let subscription = try await hub.subscribe(tenant: tenant, filter: filter, after: start)
+        return RunStreamBody(
+            subscription: subscription, heartbeat: heartbeat,
+            hasEnded: { try await useCases.store.runs.find(tenant: tenant, id: run.id)?.status.isFinal ?? true })
+    }
 
     struct Iterator: AsyncIteratorProtocol {
         let body: RunStreamBody
