@@ -5,7 +5,10 @@ public enum Scope {
         ("agents:read", "read the agent catalog (active agents; platform admins see all)"),
         ("instances:read", "read the tenant's instances"),
         ("instances:write", "create, change, start, stop and delete the tenant's instances"),
-        ("instances:run", "run the tenant's instances, activate and deactivate them, and call them through the gateway"),
+        (
+            "instances:run",
+            "run the tenant's instances, activate and deactivate them, and call them through the gateway"
+        ),
         ("events:read", "read the tenant's event log"),
         ("events:publish", "publish events to the tenant's log"),
         ("service_accounts:read", "list service accounts and their keys (prefixes only)"),
