@@ -52,7 +52,7 @@ public final class FakeOpenAI: Sendable {
     }
 
     let state = Mutex(State())
-    private let service = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
+    private let service = Mutex<LoopbackServer?>(nil)
     /// Counted down by the first request, as it arrives.
     public let firstRequest = Latch(count: 1)
     /// The base URL of the API, `http://127.0.0.1:<port>/v1`.
@@ -119,28 +119,9 @@ public final class FakeOpenAI: Sendable {
         let handler = Handler()
         router.post("/v1/chat/completions") { request, _ in try await handler.server().chat(request) }
         router.get("/v1/models") { request, _ in try await handler.server().models(request) }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "fake-openai")
-        logger.logLevel = .warning
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [.init(service: app)], logger: logger))
-        let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            await group.triggerGracefulShutdown()
-            try await task.value
-            throw CancellationError()
-        }
-        let server = FakeOpenAI(port: port)
-        server.service.withLock { $0 = (group, task) }
+        let loopback = try await LoopbackServer.start(router, label: "fake-openai")
+        let server = FakeOpenAI(port: loopback.port)
+        server.service.withLock { $0 = loopback }
         handler.set(server)
         return server
     }
@@ -153,9 +134,8 @@ public final class FakeOpenAI: Sendable {
             return state.hanging
         }
         for waiter in hanging { waiter.resume() }
-        guard let (group, task) = service.withLock({ $0.take() }) else { return }
-        await group.triggerGracefulShutdown()
-        try await task.value
+        guard let loopback = service.withLock({ $0.take() }) else { return }
+        try await loopback.stop()
     }
 
     /// Records the request and answers the next scripted failure, if any.

@@ -27,7 +27,6 @@ public final class UpstreamTestServer: Sendable {
     public static func run<T: Sendable>(_ body: @Sendable (UpstreamTestServer, Int) async throws -> T)
         async throws -> T
     {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = UpstreamTestServer()
         let router = Router()
         let answer: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
@@ -37,37 +36,9 @@ public final class UpstreamTestServer: Sendable {
             router.on("/", method: method, use: answer)
             router.on("**", method: method, use: answer)
         }
-        var logger = Logger(label: "upstream-test")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [.init(service: app)], logger: logger))
-        let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            await group.triggerGracefulShutdown()
-            try await task.value
-            throw TestEnvironmentError("the upstream test server did not start")
-        }
-        do {
-            let result = try await body(server, port)
-            server.released.countDown()
-            await group.triggerGracefulShutdown()
-            try await task.value
-            return result
-        } catch {
-            server.released.countDown()
-            await group.triggerGracefulShutdown()
-            _ = try? await task.value
-            throw error
-        }
+        return try await LoopbackServer.run(
+            router, label: "upstream-test", logLevel: .critical, beforeStop: { server.released.countDown() }
+        ) { port in try await body(server, port) }
     }
 
     func respond(_ request: Request) async throws -> Response {

@@ -143,23 +143,14 @@ struct RunStreamBody: AsyncSequence, Sendable {
             if finished { return nil }
             if !opened {
                 opened = true
-                return ArraySlice(Array("retry: 3000\n: subscribed\n\n".utf8))
+                return EventStreamBody.opening
             }
-            let subscription = body.subscription
-            let heartbeat = body.heartbeat
-            let item = try await withGracefulShutdownHandler {
-                try await subscription.next(timeout: heartbeat)
-            } onGracefulShutdown: {
-                subscription.end(.shutdown)
-            }
-            switch item {
+            switch try await EventStreamBody.next(body.subscription, heartbeat: body.heartbeat) {
             case nil:
                 if try await body.hasEnded() { return end("{\"reason\":\"ended\"}") }
-                return ArraySlice(Array(": keep-alive\n\n".utf8))
+                return EventStreamBody.keepAlive
             case .event(let delivered)?:
-                var bytes = Array("id: \(delivered.position)\nevent: \(delivered.event.type)\ndata: ".utf8)
-                bytes.append(contentsOf: delivered.json(.cloudevents))
-                bytes.append(contentsOf: "\n\n".utf8)
+                var bytes = EventStreamBody.message(delivered, format: .cloudevents)
                 if InstanceRuns.endsStream(delivered.event.type) {
                     let status = delivered.event.data["status"]?.stringValue ?? ""
                     bytes.append(contentsOf: end("{\"reason\":\"ended\",\"status\":\"\(status)\"}"))

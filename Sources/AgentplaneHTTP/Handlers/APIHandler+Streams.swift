@@ -107,24 +107,13 @@ struct EventStreamBody: AsyncSequence, Sendable {
             if finished { return nil }
             if !opened {
                 opened = true
-                // Sent at once, so the client knows the subscription is in place.
-                return ArraySlice(Array("retry: 3000\n: subscribed\n\n".utf8))
+                return EventStreamBody.opening
             }
-            let subscription = self.subscription
-            let heartbeat = self.heartbeat
-            let item = try await withGracefulShutdownHandler {
-                try await subscription.next(timeout: heartbeat)
-            } onGracefulShutdown: {
-                subscription.end(.shutdown)
-            }
-            switch item {
+            switch try await EventStreamBody.next(subscription, heartbeat: heartbeat) {
             case nil:
-                return ArraySlice(Array(": keep-alive\n\n".utf8))
+                return EventStreamBody.keepAlive
             case .event(let delivered)?:
-                var bytes = Array("id: \(delivered.position)\nevent: \(delivered.event.type)\ndata: ".utf8)
-                bytes.append(contentsOf: delivered.json(format))
-                bytes.append(contentsOf: "\n\n".utf8)
-                return ArraySlice(bytes)
+                return ArraySlice(EventStreamBody.message(delivered, format: format))
             case .end(let reason, let resumeAfter)?:
                 finished = true
                 subscription.cancel()
@@ -132,5 +121,29 @@ struct EventStreamBody: AsyncSequence, Sendable {
                 return ArraySlice(Array("id: \(resumeAfter)\nevent: disconnect\ndata: \(data)\n\n".utf8))
             }
         }
+    }
+}
+
+extension EventStreamBody {
+    /// Sent at once, so the client knows the subscription is in place.
+    static let opening = ArraySlice(Array("retry: 3000\n: subscribed\n\n".utf8))
+    /// A comment in a silence.
+    static let keepAlive = ArraySlice(Array(": keep-alive\n\n".utf8))
+
+    /// The subscription's next item within `heartbeat` (nil: silence); a graceful shutdown ends it.
+    static func next(_ subscription: EventSubscription, heartbeat: Duration) async throws -> SubscriptionItem? {
+        try await withGracefulShutdownHandler {
+            try await subscription.next(timeout: heartbeat)
+        } onGracefulShutdown: {
+            subscription.end(.shutdown)
+        }
+    }
+
+    /// One event as an SSE message: `id:` its position, `event:` its type, `data:` its JSON.
+    static func message(_ delivered: DeliveredEvent, format: EventFormat) -> [UInt8] {
+        var bytes = Array("id: \(delivered.position)\nevent: \(delivered.event.type)\ndata: ".utf8)
+        bytes.append(contentsOf: delivered.json(format))
+        bytes.append(contentsOf: "\n\n".utf8)
+        return bytes
     }
 }
