@@ -36,9 +36,10 @@ public final class UpstreamTestServer: Sendable {
             router.on("/", method: method, use: answer)
             router.on("**", method: method, use: answer)
         }
-        return try await LoopbackServer.run(
-            router, label: "upstream-test", logLevel: .critical, beforeStop: { server.released.countDown() }
-        ) { port in try await body(server, port) }
+        let release: @Sendable () -> Void = { server.released.countDown() }
+        return try await LoopbackServer.run(router, label: "upstream-test", logLevel: .critical, beforeStop: release) {
+            port in try await body(server, port)
+        }
     }
 
     func respond(_ request: Request) async throws -> Response {
