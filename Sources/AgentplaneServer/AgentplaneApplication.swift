@@ -50,7 +50,8 @@ public enum AgentplaneApplication {
             settings: HTTPSettings(
                 maximumBodyBytes: configuration.maximumBodyBytes,
                 requestsPerMinutePerCredential: configuration.requestsPerMinutePerCredential,
-                servesAPI: configuration.engine.servesAPI
+                servesAPI: configuration.engine.servesAPI,
+                tracing: configuration.telemetry != nil
             ),
             streams: StreamSettings(hub: hub, heartbeat: configuration.streamHeartbeat),
             logger: logger
@@ -70,7 +71,7 @@ public enum AgentplaneApplication {
                 + [ConsumerLagMonitor(store: store, logger: logger)]
                 + engineServices(
                     configuration.engine, store: store, useCases: engineUseCases, bridge: bridge, clock: clock,
-                    logger: logger))
+                    traced: configuration.telemetry != nil, logger: logger))
                 .map { GatedService($0, after: migrated) },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -96,11 +97,11 @@ public enum AgentplaneApplication {
         return app
     }
 
-    /// The worker running the platform's run kinds and the maintenance ticker, unless the node runs
-    /// no worker.
+    /// The worker running the platform's run kinds (a span per attempt when `traced`) and the maintenance
+    /// ticker, unless the node runs no worker.
     static func engineServices(
         _ settings: EngineSettings, store: any Store, useCases: UseCases, bridge: MCPBridge, clock: any WallClock,
-        logger: Logger
+        traced: Bool = false, logger: Logger
     ) -> [any Service] {
         guard settings.runsWorker else { return [] }
         let work = PlatformWork(
@@ -112,6 +113,9 @@ public enum AgentplaneApplication {
             useCases: useCases, tools: tools, environment: settings.pipelineEnvironment, logger: logger)
         let commands = CommandWork(useCases: useCases)
         let webhooks = WebhookWork(useCases: useCases)
+        var workerSettings = RunWorkerSettings(
+            concurrency: settings.workerConcurrency, lease: settings.lease, runTimeout: settings.runTimeout)
+        workerSettings.traced = traced
         let worker = RunWorker(
             store: store,
             handlers: work.handlers.merging(tasks.handlers) { first, _ in first }
@@ -120,8 +124,7 @@ public enum AgentplaneApplication {
             deadHandlers: work.deadHandlers.merging(tasks.deadHandlers) { first, _ in first }
                 .merging(commands.deadHandlers) { first, _ in first }
                 .merging(webhooks.deadHandlers) { first, _ in first },
-            settings: RunWorkerSettings(
-                concurrency: settings.workerConcurrency, lease: settings.lease, runTimeout: settings.runTimeout),
+            settings: workerSettings,
             clock: clock,
             logger: logger)
         var services: [any Service] = [

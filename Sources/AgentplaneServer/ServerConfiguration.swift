@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var engine = EngineSettings()
     /// Silence after which an event stream (SSE) sends a keep-alive comment.
     public var streamHeartbeat: Duration = .seconds(15)
+    /// Where traces are exported (`OTEL_*` variables); nil: tracing off.
+    public var telemetry: TelemetryConfiguration?
 
     /// The defaults: 127.0.0.1:8080, `./.agentplane/agentplane.sqlite`, info logs, 1 MiB bodies.
     public static let defaultPort = 8080
