@@ -34,8 +34,9 @@ package struct HTTPSettings: Sendable {
 package enum HTTPRouter {
     /// The complete router over the use cases (and their store).
     ///
-    /// Middleware order, outermost first: the server span (when tracing), request id + access log, metrics, body limit, problem
-    /// mapping, NUL in the query, authentication, rate limits and idempotency (both need the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
+    /// Middleware order, outermost first: the server span (when tracing), request id + access log, metrics, body
+    /// limit, problem mapping, NUL in the query, authentication, rate limits and idempotency (both need the
+    /// principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
     /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it.
     package static func build(
         useCases: UseCases,

@@ -5,7 +5,9 @@ import Tracing
 /// read, no attributes. Background loops (claims, heartbeats, sweeps) run outside any trace and stay unspanned.
 package enum TraceSpans {
     /// Runs `body` in a child span named `name` of the active trace; with none active, runs it as is (its span is
-    /// then a no-op one: check `isRecording` before computing attributes).
+    /// then a no-op one: check `isRecording` before computing attributes). `body` sets the span's status: only it
+    /// knows which of its errors are failures, and which error texts may leave the process (an OpenAPI
+    /// `ServerError` describes the request, credentials included).
     package static func child<T>(
         _ name: @autoclosure () -> String,
         ofKind kind: SpanKind = .internal,
@@ -17,13 +19,7 @@ package enum TraceSpans {
         }
         let span = startSpan(name(), context: parent, ofKind: kind)
         defer { span.end() }
-        do {
-            return try await InstrumentationContext.$current.withValue(span.context) { try await body(span) }
-        } catch {
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error))
-            throw error
-        }
+        return try await InstrumentationContext.$current.withValue(span.context) { try await body(span) }
     }
 
     /// One store call as a client span named `<Adapter>.<operation>` (from the adapter's `fileID` and `function`)

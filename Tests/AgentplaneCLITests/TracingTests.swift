@@ -16,10 +16,12 @@ import Testing
     static let callerSpanID = "00f067aa0ba902b7"
     static var traceparent: String { "00-\(traceID)-\(callerSpanID)-01" }
 
-    /// A yearly task (it never fires by itself during a test) whose pipeline calls `url`.
-    static func task(calling url: String) -> String {
-        #"{"title":"T","schedule_kind":"cron","schedule_expr":"0 0 1 1 *","payload":{"pipeline":"#
-            + #"[{"id":"call","uses":"http.request","with":{"url":"\#(url)"}}]}}"#
+    /// A yearly task (it never fires by itself during a test) whose pipeline calls `url`, then the MCP server
+    /// `telegram` when there is one.
+    static func task(calling url: String, mcp: Bool) -> String {
+        let tell = mcp ? #",{"id":"tell","uses":"telegram.send_message","with":{"chat_id":7,"text":"hi"}}"# : ""
+        return #"{"title":"T","schedule_kind":"cron","schedule_expr":"0 0 1 1 *","payload":{"pipeline":"#
+            + #"[{"id":"call","uses":"http.request","with":{"url":"\#(url)"}}\#(tell)]}}"#
     }
 
     static func serve(_ database: IsolatedDatabase, _ environment: [String: String]) async throws
@@ -32,12 +34,20 @@ import Testing
         return (server, try #require(ServeTests.address(in: ready)))
     }
 
-    /// Creates tenant `acme` and a task calling `url` in it, and fires the task with `traceparent`; answers the
-    /// tenant's id.
-    static func fireTask(at address: String, calling url: String, traceparent: String?) async throws -> String {
+    /// Creates tenant `acme` and a task calling `url` in it (and the MCP server `telegram` on `mcpPort`, when
+    /// given), and fires the task with `traceparent`; answers the tenant's id.
+    static func fireTask(
+        at address: String, calling url: String, mcpPort: Int? = nil, traceparent: String?
+    ) async throws -> String {
         let tenant = try await send("POST", "\(address)/api/v1/tenants", json: #"{"slug":"acme","name":"Acme"}"#)
         let tenantID = try #require(tenant.json["id"]?.stringValue, "\(tenant.json)")
-        let task = try await send("POST", "\(address)/api/v1/tasks", tenant: tenantID, json: Self.task(calling: url))
+        if let mcpPort {
+            let server = #"{"name":"telegram","transport":"http","url":"http://127.0.0.1:\#(mcpPort)/mcp"}"#
+            let created = try await send("POST", "\(address)/api/v1/mcp-servers", tenant: tenantID, json: server)
+            #expect(created.status == 201, "\(created.json)")
+        }
+        let body = Self.task(calling: url, mcp: mcpPort != nil)
+        let task = try await send("POST", "\(address)/api/v1/tasks", tenant: tenantID, json: body)
         let taskID = try #require(task.json["id"]?.stringValue, "\(task.json)")
         let fired = try await send(
             "POST", "\(address)/api/v1/tasks/\(taskID)/run_now", tenant: tenantID, traceparent: traceparent)
@@ -50,64 +60,78 @@ import Testing
         let store: (adapter: String, system: String) =
             backend == .sqlite ? ("SQLiteTaskStore", "sqlite") : ("PostgresTaskStore", "postgresql")
         try await OTLPReceiver.with { receiver in
-            try await withIsolatedDatabase(backend) { database in
-                let (server, address) = try await Self.serve(
-                    database,
-                    [
-                        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_SERVICE_NAME": "agentplane-test",
-                        "OTEL_BSP_SCHEDULE_DELAY": "100",
-                    ])
-                let tenantID = try await Self.fireTask(
-                    at: address, calling: receiver.url("/hit/outbound"), traceparent: Self.traceparent)
+            try await MCPTestServers.withTelegram { telegramPort, _ in
+                try await withIsolatedDatabase(backend) { database in
+                    let (server, address) = try await Self.serve(
+                        database,
+                        [
+                            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_SERVICE_NAME": "agentplane-test",
+                            "OTEL_BSP_SCHEDULE_DELAY": "100",
+                        ])
+                    let tenantID = try await Self.fireTask(
+                        at: address, calling: receiver.url("/hit/outbound"), mcpPort: telegramPort,
+                        traceparent: Self.traceparent)
 
-                // The outbound call carried the trace on, as a child of its client span.
-                let hit = try await receiver.awaitReceived { !$0.hits.isEmpty }.hits[0]
-                let sent = try #require(hit["headers"]?["traceparent"]?.stringValue, "\(hit)").split(separator: "-")
-                #expect(sent.count == 4 && sent[1] == Self.traceID[...], "\(sent)")
-                let clientSpanID = String(sent[2])
+                    // The outbound call carried the trace on, as a child of its client span.
+                    let hit = try await receiver.awaitReceived { !$0.hits.isEmpty }.hits[0]
+                    let sent = try #require(hit["headers"]?["traceparent"]?.stringValue, "\(hit)").split(separator: "-")
+                    #expect(sent.count == 4 && sent[1] == Self.traceID[...], "\(sent)")
+                    let clientSpanID = String(sent[2])
 
-                let wanted: Set = [
-                    "runTaskNow", "\(store.adapter).fire", "run task.run", "step http.request", "http.request",
-                ]
-                let trace = try await receiver.awaitReceived { received in
-                    wanted.isSubset(of: received.spans.filter { $0.traceID == Self.traceID }.map(\.name))
-                }.spans.filter { $0.traceID == Self.traceID }
-                #expect(trace.allSatisfy { $0.serviceName == "agentplane-test" }, "\(trace)")
-                let byID = Dictionary(trace.map { ($0.spanID, $0) }) { first, _ in first }
-                let request = try #require(trace.first { $0.kind == "SERVER" }, "\(trace)")
-                #expect(request.parentSpanID == Self.callerSpanID)
-                #expect(request.attributes["http.request.method"] == "POST")
-                let useCase = try #require(trace.first { $0.name == "runTaskNow" })
-                #expect(useCase.parentSpanID == request.spanID)
-                let fire = try #require(trace.first { $0.name == "\(store.adapter).fire" }, "\(trace)")
-                #expect(fire.parentSpanID == useCase.spanID && fire.kind == "CLIENT")
-                #expect(fire.attributes["db.system"] == .string(store.system))
-                let run = try #require(trace.first { $0.name == "run task.run" })
-                #expect(run.parentSpanID == useCase.spanID, "the run continues the request that enqueued it")
-                #expect(run.attributes["agentplane.run.outcome"] == "succeeded")
-                #expect(run.attributes["agentplane.tenant_id"] == .string(tenantID))
-                let step = try #require(trace.first { $0.name == "step http.request" })
-                #expect(step.parentSpanID == run.spanID)
-                let call = try #require(byID[clientSpanID], "the hit's parent span is the exported client span")
-                #expect(call.name == "http.request" && call.kind == "CLIENT" && call.parentSpanID == step.spanID)
-                #expect(call.attributes["url.full"] == .string(receiver.url("/hit/outbound")))
-                #expect(call.attributes["http.response.status_code"] == .int(200))
+                    let wanted: Set = [
+                        "runTaskNow", "\(store.adapter).fire", "run task.run", "step http.request", "http.request",
+                        "step telegram.send_message", "tools/call telegram.send_message", "mcp.http",
+                    ]
+                    let trace = try await receiver.awaitReceived { received in
+                        wanted.isSubset(of: received.spans.filter { $0.traceID == Self.traceID }.map(\.name))
+                    }.spans.filter { $0.traceID == Self.traceID }
+                    #expect(trace.allSatisfy { $0.serviceName == "agentplane-test" }, "\(trace)")
+                    let byID = Dictionary(trace.map { ($0.spanID, $0) }) { first, _ in first }
+                    let request = try #require(trace.first { $0.kind == "SERVER" }, "\(trace)")
+                    #expect(request.parentSpanID == Self.callerSpanID)
+                    #expect(request.attributes["http.request.method"] == "POST")
+                    let useCase = try #require(trace.first { $0.name == "runTaskNow" })
+                    #expect(useCase.parentSpanID == request.spanID)
+                    let fire = try #require(trace.first { $0.name == "\(store.adapter).fire" }, "\(trace)")
+                    #expect(fire.parentSpanID == useCase.spanID && fire.kind == "CLIENT")
+                    #expect(fire.attributes["db.system"] == .string(store.system))
+                    let run = try #require(trace.first { $0.name == "run task.run" })
+                    #expect(run.parentSpanID == useCase.spanID, "the run continues the request that enqueued it")
+                    #expect(run.attributes["agentplane.run.outcome"] == "succeeded")
+                    #expect(run.attributes["agentplane.tenant_id"] == .string(tenantID))
+                    let step = try #require(trace.first { $0.name == "step http.request" })
+                    #expect(step.parentSpanID == run.spanID)
+                    let call = try #require(byID[clientSpanID], "the hit's parent span is the exported client span")
+                    #expect(call.name == "http.request" && call.kind == "CLIENT" && call.parentSpanID == step.spanID)
+                    #expect(call.attributes["url.full"] == .string(receiver.url("/hit/outbound")))
+                    #expect(call.attributes["http.response.status_code"] == .int(200))
+                    // The MCP tool call, and its POST over the streamable-HTTP transport.
+                    let tell = try #require(trace.first { $0.name == "step telegram.send_message" })
+                    #expect(tell.parentSpanID == run.spanID)
+                    let tool = try #require(trace.first { $0.name == "tools/call telegram.send_message" })
+                    #expect(tool.parentSpanID == tell.spanID && tool.attributes["gen_ai.tool.name"] == "send_message")
+                    let post = try #require(trace.first { $0.name == "mcp.http" && $0.parentSpanID == tool.spanID })
+                    #expect(post.kind == "CLIENT" && post.attributes["http.request.method"] == "POST")
 
-                // Logs and problem documents name the span's trace, also when the client sent none.
-                let problem = try await Self.send("GET", "\(address)/api/v1/tasks/\(UUID())", tenant: tenantID)
-                #expect(problem.status == 404)
-                let problemTrace = try #require(problem.json["trace_id"]?.stringValue)
-                try await receiver.awaitReceived {
-                    $0.spans.contains { $0.traceID == problemTrace && $0.kind == "SERVER" }
+                    // Logs and problem documents name the span's trace, also when the client sent none.
+                    let problem = try await Self.send("GET", "\(address)/api/v1/tasks/\(UUID())", tenant: tenantID)
+                    #expect(problem.status == 404)
+                    let problemTrace = try #require(problem.json["trace_id"]?.stringValue)
+                    let failed = try await receiver.awaitReceived {
+                        $0.spans.contains { $0.traceID == problemTrace && $0.kind == "SERVER" }
+                    }.spans.filter { $0.traceID == problemTrace && $0.kind == "INTERNAL" }
+                    // The use case's span names the problem's code; a 4xx is an answer, not a failure.
+                    #expect(failed.map(\.attributes["error.type"]) == [problem.json["code"]], "\(failed)")
+                    #expect(failed.map(\.status) == ["UNSET"])
+                    let access = try #require(
+                        await server.firstLine { $0.contains(#""msg":"request""#) && $0.contains(problemTrace) })
+                    #expect(access.contains(#""user_id":"api_key:testadmn""#), "\(access)")
+                    #expect(access.contains(#""tenant_id":"\#(TenantID.platform)""#), "\(access)")
+                    #expect(server.outputText.contains(#""trace_id":"\#(Self.traceID)""#))
+
+                    server.signal(SIGTERM)
+                    #expect(await server.waitForExit(within: .seconds(30)) == 0, "\(server.outputText)")
                 }
-                let access = try #require(
-                    await server.firstLine { $0.contains(#""msg":"request""#) && $0.contains(problemTrace) })
-                #expect(access.contains(#""user_id":"api_key:testadmn""#), "\(access)")
-                #expect(access.contains(#""tenant_id":"\#(TenantID.platform)""#), "\(access)")
-                #expect(server.outputText.contains(#""trace_id":"\#(Self.traceID)""#))
-
-                server.signal(SIGTERM)
-                #expect(await server.waitForExit(within: .seconds(30)) == 0, "\(server.outputText)")
             }
         }
     }

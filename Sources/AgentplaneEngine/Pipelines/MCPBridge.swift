@@ -53,9 +53,14 @@ public struct MCPBridge: ToolInvoker, Service {
                         attributes["agentplane.mcp.server"] = name
                     }
                 }
-                let result = try await pool.call(spec, tool: tool, arguments: input, timeout: context.timeout)
-                if result.isError { span.setStatus(SpanStatus(code: .error)) }
-                return result
+                do {
+                    let result = try await pool.call(spec, tool: tool, arguments: input, timeout: context.timeout)
+                    if result.isError { span.setStatus(SpanStatus(code: .error)) }
+                    return result
+                } catch {
+                    span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+                    throw error
+                }
             }
         } catch let error as MCPError {
             throw ToolFailure("MCP server '\(name)': \(error)")

@@ -5,7 +5,8 @@ import Tracing
 
 /// One span per API operation (named by its `operationId`, e.g. `runTaskNow`), around the handler: the use case
 /// it calls and the mapping of its input and output. A child of the request's server span; nothing when the
-/// request is not traced.
+/// request is not traced. An error names its problem code (`error.type`); only one answered with a 5xx marks the
+/// span failed.
 struct OperationSpanMiddleware: ServerMiddleware {
     func intercept(
         _ request: HTTPRequest,
@@ -23,7 +24,15 @@ struct OperationSpanMiddleware: ServerMiddleware {
                     attributes["enduser.id"] = principal?.subject
                 }
             }
-            return try await next(request, body, metadata)
+            do {
+                return try await next(request, body, metadata)
+            } catch {
+                // The problem's code, never the error's text (a `ServerError` describes the whole request).
+                let (answer, isInternal) = ErrorMapping.clientError(for: error)
+                span.attributes["error.type"] = answer.code.rawValue
+                if isInternal { span.setStatus(SpanStatus(code: .error)) }
+                throw error
+            }
         }
     }
 }
