@@ -41,7 +41,8 @@ public struct Caller: Sendable {
             userID: onBehalfOf ?? principal.subject)
     }
 
-    /// The audit row and events a successful mutation commits with its change, and the runs it causes.
+    /// The audit row and events a successful mutation commits with its change, and the runs it causes (each
+    /// carrying the active trace, when there is one: `RunTrace`).
     public func record(
         _ resource: AuditedResource, status: Int, events: [NewEvent], details: JSONValue = .object([:]),
         runs: [NewRun] = [], at time: Timestamp
@@ -58,7 +59,7 @@ public struct Caller: Sendable {
         }
         return ChangeRecord(
             events: events, audit: audit(resource, outcome: .success, status: status, details: details, at: time),
-            runs: runs, commandCompletion: completion)
+            runs: RunTrace.stamped(runs), commandCompletion: completion)
     }
 
     /// A platform worker performing `run` (its events carry the run's id as request and correlation).

@@ -58,7 +58,9 @@ struct InstanceHealthProber: Sendable {
         let seconds = timeout.components
         let amount = TimeAmount.milliseconds(seconds.seconds * 1000 + seconds.attoseconds / 1_000_000_000_000_000)
         do {
-            let response = try await BuiltInToolbox.outboundClient.execute(request, timeout: amount)
+            let response = try await OutboundTracing.withClientSpan("instance.health", request) {
+                try await BuiltInToolbox.outboundClient.execute($0, timeout: amount)
+            }
             _ = try? await response.body.collect(upTo: 64 << 10)
             let code = Int(response.status.code)
             return ((200..<400).contains(code), "GET \(url.absoluteString) answered \(code)")

@@ -1,6 +1,7 @@
 import AgentplaneApp
 import AgentplaneCore
 import AgentplaneStore
+import AgentplaneTracing
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -111,6 +112,7 @@ public struct PlatformWork: Sendable {
         }
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = .init(connect: .seconds(3), read: .seconds(5))
+        configuration.tracing.tracer = nil  // traced below, as the other outbound calls are
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         defer { client.shutdown { _ in } }
         let started = ContinuousClock.now
@@ -118,7 +120,9 @@ public struct PlatformWork: Sendable {
             var request = HTTPClientRequest(url: url.absoluteString)
             request.method = .GET
             request.headers.add(name: "User-Agent", value: "agentplane-provisioning")
-            let response = try await client.execute(request, timeout: .seconds(probeTimeout.components.seconds))
+            let response = try await OutboundTracing.withClientSpan("instance.probe", request) {
+                try await client.execute($0, timeout: .seconds(probeTimeout.components.seconds))
+            }
             _ = try? await response.body.collect(upTo: 64 * 1024)
             let millis =
                 (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000

@@ -62,6 +62,8 @@ public struct RunWorkerSettings: Sendable {
     /// How long a cancelled handler may take to stop before the worker gives up waiting for it and frees
     /// its slot (a handler stuck where cancellation does not reach must not hold the worker forever).
     public var abandonAfter: Duration
+    /// Whether each attempt is a span (`RunTracing`): on when the process bootstrapped a tracer.
+    public var traced = false
 
     /// Creates settings; the defaults are DESIGN §5's (30 s leases, heartbeats every 10 s, a poll
     /// of at most 1 s).
@@ -244,14 +246,14 @@ public final class RunWorker: Service, Sendable {
         // In flight before the handler starts, so that even an instant finish is recorded.
         state.withLock { $0.inFlight[run.id] = InFlight(run: run, task: nil, flags: flags) }
         let task = Task {
-            let completion: RunCompletion
-            do {
-                let result = try await handler(context)
-                completion = .succeeded(result: result)
-            } catch let failure as PermanentRunFailure {
-                completion = .failed(error: failure.description, retryable: false)
-            } catch {
-                completion = flags.cancelRequested ? .cancelled : .failed(error: "\(error)", retryable: true)
+            let completion = await RunTracing.attempt(run, traced: self.settings.traced) {
+                do {
+                    return .succeeded(result: try await handler(context))
+                } catch let failure as PermanentRunFailure {
+                    return .failed(error: failure.description, retryable: false)
+                } catch {
+                    return flags.cancelRequested ? .cancelled : .failed(error: "\(error)", retryable: true)
+                }
             }
             self.finish(run.id, completion)
         }

@@ -17,16 +17,20 @@ package struct HTTPSettings: Sendable {
     package var servesAPI: Bool
     /// The gateway's limits.
     package var gateway: GatewaySettings
+    /// Whether requests are traced (a server span each, continuing the caller's `traceparent`): on when the
+    /// process bootstrapped a tracer; off, no tracing middleware is installed at all.
+    package var tracing: Bool
 
     /// Creates settings.
     package init(
         maximumBodyBytes: Int, requestsPerMinutePerCredential: Int, servesAPI: Bool = true,
-        gateway: GatewaySettings = GatewaySettings()
+        gateway: GatewaySettings = GatewaySettings(), tracing: Bool = false
     ) {
         self.maximumBodyBytes = maximumBodyBytes
         self.requestsPerMinutePerCredential = requestsPerMinutePerCredential
         self.servesAPI = servesAPI
         self.gateway = gateway
+        self.tracing = tracing
     }
 }
 
@@ -34,8 +38,9 @@ package struct HTTPSettings: Sendable {
 package enum HTTPRouter {
     /// The complete router over the use cases (and their store).
     ///
-    /// Middleware order, outermost first: request id + access log, metrics, body limit, problem
-    /// mapping, NUL in the query, authentication, rate limits and idempotency (both need the principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
+    /// Middleware order, outermost first: the server span (when tracing), request id + access log, metrics, body
+    /// limit, problem mapping, NUL in the query, authentication, rate limits and idempotency (both need the
+    /// principal), JSON syntax check. Metrics sit outside the problem mapping so they record real statuses;
     /// the body limit buffers every body, so later readers (the syntax check, the handler) can read it — except
     /// on the gateway's routes (`GatewayRoute`), which stream their bodies under their own limits.
     package static func build(
@@ -50,6 +55,10 @@ package enum HTTPRouter {
         let store = useCases.store
         let keyCache = VerifiedKeyCache(ttl: APIKeyAuthenticator.defaultCacheTTL)
         let router = Router(context: AgentplaneRequestContext.self)
+        if settings.tracing {
+            // Stream tickets are credentials: the span records the query without them.
+            router.middlewares.add(TracingMiddleware(redactingQueryParameters: ["ticket"]))
+        }
         router.middlewares.add(RequestLifecycleMiddleware(logger: logger))
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(BodyLimitMiddleware(maximumBytes: settings.maximumBodyBytes))
@@ -86,6 +95,7 @@ package enum HTTPRouter {
                     jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]
                 ),
                 middlewares: [
+                    OperationSpanMiddleware(),
                     AuditFailureMiddleware(store: store),
                     AuthorizationMiddleware(policy: AccessPolicy(document: contract.document)),
                     RawBodyMiddleware(operations: ResourceJSON.operations),

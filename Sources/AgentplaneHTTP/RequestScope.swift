@@ -1,5 +1,6 @@
 import AgentplaneCore
 import Foundation
+import Synchronization
 
 /// Per-request context, set by the middleware chain and read once per handler (a TaskLocal, as the
 /// generated handlers see only their typed input).
@@ -12,9 +13,25 @@ package struct RequestScope: Sendable {
     package var principal: Principal?
     /// The client's IP address, for the audit log.
     package var clientAddress: String?
+    /// The principal once authenticated, seen also by the middlewares outside the authentication (the access log
+    /// line is written there); shared by the scope's copies.
+    package let authenticated: AuthenticatedPrincipal
+
+    /// Creates a scope.
+    package init(
+        requestID: String, traceID: String, principal: Principal?, clientAddress: String?,
+        authenticated: AuthenticatedPrincipal = AuthenticatedPrincipal()
+    ) {
+        self.requestID = requestID
+        self.traceID = traceID
+        self.principal = principal
+        self.clientAddress = clientAddress
+        self.authenticated = authenticated
+    }
 
     /// The scope of the request being handled.
-    @TaskLocal package static var current = RequestScope(requestID: "", traceID: "", principal: nil, clientAddress: nil)
+    @TaskLocal package static var current = RequestScope(
+        requestID: "", traceID: "", principal: nil, clientAddress: nil, authenticated: .unused)
 
     /// The authenticated principal; throws 401 when there is none (a route the auth middleware skipped).
     package static func requirePrincipal() throws -> Principal {
@@ -23,4 +40,21 @@ package struct RequestScope: Sendable {
         }
         return principal
     }
+}
+
+/// The principal a request authenticated as, written once by the authentication middleware.
+package final class AuthenticatedPrincipal: Sendable {
+    private let value = Mutex<Principal?>(nil)
+
+    /// An empty slot.
+    package init() {}
+
+    /// The slot of the scope outside any request (never written).
+    static let unused = AuthenticatedPrincipal()
+
+    /// The principal, once authenticated.
+    package var principal: Principal? { value.withLock { $0 } }
+
+    /// Records the principal.
+    func record(_ principal: Principal) { value.withLock { $0 = principal } }
 }

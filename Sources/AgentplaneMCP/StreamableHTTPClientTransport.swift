@@ -1,3 +1,4 @@
+import AgentplaneTracing
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -87,7 +88,9 @@ public actor StreamableHTTPClientTransport: Transport {
         let deadline = NIODeadline.now() + TimeAmount(limit)
         let response: HTTPClientResponse
         do {
-            response = try await httpClient.execute(request, deadline: deadline, logger: logger)
+            response = try await OutboundTracing.withClientSpan("mcp.http", request) {
+                try await httpClient.execute($0, deadline: deadline, logger: logger)
+            }
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             throw MCPError.timeout
         }

@@ -4,16 +4,21 @@ import PostgresNIO
 
 /// Translates PostgresNIO errors into `StoreError` at the adapter boundary.
 enum PostgresErrors {
-    /// Runs `body`, translating whatever it throws.
+    /// Runs `body`, translating whatever it throws; inside a trace, as a span named after the calling store
+    /// operation.
     @discardableResult
-    static func translating<T>(_ body: () async throws -> T) async throws -> T {
-        try await StoreError.translating(translate) {
-            do {
-                return try await body()
-            } catch let error as PostgresTransactionError {
-                // A decision's refusal inside a transaction is the caller's answer, not a database failure.
-                if let domain = error.closureError as? AgentplaneError { throw domain }
-                throw error
+    static func translating<T>(
+        function: String = #function, fileID: String = #fileID, _ body: () async throws -> T
+    ) async throws -> T {
+        try await TraceSpans.storeCall(system: "postgresql", fileID: fileID, function: function) {
+            try await StoreError.translating(translate) {
+                do {
+                    return try await body()
+                } catch let error as PostgresTransactionError {
+                    // A decision's refusal inside a transaction is the caller's answer, not a database failure.
+                    if let domain = error.closureError as? AgentplaneError { throw domain }
+                    throw error
+                }
             }
         }
     }

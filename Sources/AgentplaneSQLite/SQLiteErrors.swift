@@ -4,10 +4,15 @@ import GRDB
 
 /// Translates GRDB/SQLite errors into `StoreError` at the adapter boundary.
 enum SQLiteErrors {
-    /// Runs `body`, translating whatever it throws.
+    /// Runs `body`, translating whatever it throws; inside a trace, as a span named after the calling store
+    /// operation.
     @discardableResult
-    static func translating<T>(_ body: () async throws -> T) async throws -> T {
-        try await StoreError.translating(translate, body)
+    static func translating<T>(
+        function: String = #function, fileID: String = #fileID, _ body: () async throws -> T
+    ) async throws -> T {
+        try await TraceSpans.storeCall(system: "sqlite", fileID: fileID, function: function) {
+            try await StoreError.translating(translate, body)
+        }
     }
 
     /// The `StoreError` for a driver error (a `StoreError` passes through unchanged).

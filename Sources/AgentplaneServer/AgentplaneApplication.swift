@@ -55,7 +55,8 @@ public enum AgentplaneApplication {
                 gateway: GatewaySettings(
                     maximumRequestBytes: configuration.gatewayMaximumRequestBytes,
                     maximumResponseBytes: configuration.gatewayMaximumResponseBytes,
-                    allowedOutboundHosts: configuration.engine.allowedOutboundHosts)
+                    allowedOutboundHosts: configuration.engine.allowedOutboundHosts),
+                tracing: configuration.telemetry != nil
             ),
             streams: StreamSettings(hub: hub, heartbeat: configuration.streamHeartbeat),
             logger: logger
@@ -75,7 +76,7 @@ public enum AgentplaneApplication {
                 + [ConsumerLagMonitor(store: store, logger: logger)]
                 + engineServices(
                     configuration.engine, store: store, useCases: engineUseCases, bridge: bridge, clock: clock,
-                    logger: logger))
+                    traced: configuration.telemetry != nil, logger: logger))
                 .map { GatedService($0, after: migrated) },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -101,11 +102,11 @@ public enum AgentplaneApplication {
         return app
     }
 
-    /// The worker running the platform's run kinds, the maintenance ticker and the health ticker (unless
-    /// monitoring is off), unless the node runs no worker.
+    /// The worker running the platform's run kinds (a span per attempt when `traced`), the maintenance ticker
+    /// and the health ticker (unless monitoring is off), unless the node runs no worker.
     static func engineServices(
         _ settings: EngineSettings, store: any Store, useCases: UseCases, bridge: MCPBridge, clock: any WallClock,
-        logger: Logger
+        traced: Bool = false, logger: Logger
     ) -> [any Service] {
         guard settings.runsWorker else { return [] }
         let work = PlatformWork(
@@ -122,6 +123,9 @@ public enum AgentplaneApplication {
             environment: settings.pipelineEnvironment, logger: logger)
         let health = HealthWork(
             useCases: useCases, outbound: OutboundPolicy(allowedHosts: settings.allowedOutboundHosts), logger: logger)
+        var workerSettings = RunWorkerSettings(
+            concurrency: settings.workerConcurrency, lease: settings.lease, runTimeout: settings.runTimeout)
+        workerSettings.traced = traced
         let worker = RunWorker(
             store: store,
             handlers: work.handlers.merging(tasks.handlers) { first, _ in first }
@@ -132,8 +136,7 @@ public enum AgentplaneApplication {
             deadHandlers: work.deadHandlers.merging(tasks.deadHandlers) { first, _ in first }
                 .merging(commands.deadHandlers) { first, _ in first }
                 .merging(webhooks.deadHandlers) { first, _ in first },
-            settings: RunWorkerSettings(
-                concurrency: settings.workerConcurrency, lease: settings.lease, runTimeout: settings.runTimeout),
+            settings: workerSettings,
             clock: clock,
             logger: logger)
         var services: [any Service] = [

@@ -3,17 +3,20 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Writes one JSON object per line to stderr: `ts`, `level`, `msg`, `logger`, then metadata keys.
+/// Writes one JSON object per line to stderr: `ts`, `level`, `msg`, `logger`, then metadata keys (the logger's,
+/// then its metadata provider's, then the line's own, a later one winning).
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
+    public var metadataProvider: Logger.MetadataProvider?
     let label: String
     private static let output = Mutex(())
 
-    /// Creates a handler for `label` at `level`.
-    public init(label: String, level: Logger.Level) {
+    /// Creates a handler for `label` at `level`, with the metadata of the work in progress from `metadataProvider`.
+    public init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
         self.logLevel = level
+        self.metadataProvider = metadataProvider
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -28,7 +31,11 @@ public struct JSONLogHandler: LogHandler {
             ("msg", Self.quote(event.message.description)),
             ("logger", Self.quote(label)),
         ]
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty {
+            merged.merge(provided) { _, new in new }
+        }
+        if let own = event.metadata { merged.merge(own) { _, new in new } }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             fields.append((key, Self.render(value)))
         }

@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     /// Largest response body the gateway relays from an `http` instance (`--gateway-max-response-bytes`;
     /// default 50 MiB); a longer one is cut.
     public var gatewayMaximumResponseBytes = ServerConfiguration.defaultGatewayMaximumResponseBytes
+    /// Where traces are exported (`OTEL_*` variables); nil: tracing off.
+    public var telemetry: TelemetryConfiguration?
 
     /// The defaults: 127.0.0.1:8080, `./.agentplane/agentplane.sqlite`, info logs, 1 MiB bodies.
     public static let defaultPort = 8080

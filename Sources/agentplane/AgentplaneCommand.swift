@@ -31,6 +31,10 @@ struct AgentplaneCommand: AsyncParsableCommand {
               AGENTPLANE_DEFAULT_TIMEZONE, AGENTPLANE_PIPELINE_ENV, AGENTPLANE_OUTBOUND_ALLOW,
               AGENTPLANE_MCP_STDIO_ALLOW, AGENTPLANE_SECRETS_KEY_FILE, AGENTPLANE_SECRETS_KEY
                                          the job engine's flags of serve and worker
+              OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_SERVICE_NAME,
+              OTEL_EXPORTER_OTLP_HEADERS (aliases OTEL__EXPORTER_ENDPOINT, OTEL__SERVICE_NAME,
+              OTEL__EXPORTER_HEADERS)    export traces over OTLP/HTTP (off when no endpoint is set;
+                                         docs/observability.md)
 
             A bad value is reported on one line with exit code 2.
             """,
@@ -82,7 +86,7 @@ struct DatabaseOptions: ParsableArguments {
         guard let bodyBytes = Int(bodyText) else {
             throw ConfigurationError("the body limit must be a number of bytes, got '\(bodyText)'")
         }
-        return try ServerConfiguration(
+        var configuration = try ServerConfiguration(
             host: host,
             port: portNumber,
             dataDirectory: Self.resolve(dataDir, "AGENTPLANE_DATA_DIR") ?? "./.agentplane",
@@ -101,6 +105,10 @@ struct DatabaseOptions: ParsableArguments {
             },
             bcryptCost: try Self.bcryptCost()
         )
+        if serving {
+            configuration.telemetry = try TelemetryConfiguration(environment: ProcessInfo.processInfo.environment)
+        }
+        return configuration
     }
 }
 
@@ -114,8 +122,11 @@ extension DatabaseOptions {
     }
 }
 
-/// Routes swift-log to JSON lines on stderr at the configured level.
+/// Routes swift-log to JSON lines on stderr at the configured level, each line carrying the request's or run's
+/// identifiers (`LogContext`).
 func bootstrapLogging(level: Logger.Level) -> Logger {
-    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+    LoggingSystem.bootstrap(
+        { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
+        metadataProvider: LogContext.metadataProvider)
     return Logger(label: "agentplane")
 }

@@ -65,12 +65,18 @@ struct Serve: AsyncParsableCommand {
         try await Self.run(configuration)
     }
 
-    /// Runs the application until SIGTERM or SIGINT.
+    /// Runs the application until SIGTERM or SIGINT; with telemetry configured, the tracer is bootstrapped
+    /// first and its exporter runs before the application in the group (it stops after it, flushing the spans).
     static func run(_ configuration: ServerConfiguration) async throws {
         let logger = bootstrapLogging(level: configuration.logLevel)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let telemetry = configuration.telemetry {
+            services.append(.init(service: try Telemetry.bootstrap(telemetry, logger: logger)))
+        }
         let app = try AgentplaneApplication.build(configuration: configuration, logger: logger)
+        services.append(.init(service: app))
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: app)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

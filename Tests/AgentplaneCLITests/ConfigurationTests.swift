@@ -49,6 +49,18 @@ import Testing
             arguments: ["worker"], environment: ["AGENTPLANE_RUN_TIMEOUT_SECONDS": "forever"],
             mentions: "AGENTPLANE_RUN_TIMEOUT_SECONDS"),
         BadValue(arguments: ["launch"], mentions: "launch"),
+        BadValue(
+            arguments: ["serve"],
+            environment: [
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            ],
+            mentions: "OTEL_EXPORTER_OTLP_PROTOCOL"),
+        BadValue(
+            arguments: ["serve"],
+            environment: [
+                "OTEL__EXPORTER_ENDPOINT": "http://127.0.0.1:4318/v1/traces", "OTEL__EXPORTER_HEADERS": "supersecret",
+            ],
+            mentions: "OTEL__EXPORTER_HEADERS"),
     ]
 
     @Test(arguments: badValues)

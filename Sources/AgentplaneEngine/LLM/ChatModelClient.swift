@@ -80,7 +80,9 @@ public struct ChatModelClient: Sendable {
         let (client, request) = (httpClient, get)
         do {
             let code = try await withTimeout(timeout, "the model endpoint \(Self.hostText(url))") {
-                let response = try await client.execute(request, deadline: .now() + Self.timeAmount(timeout))
+                let response = try await OutboundTracing.withClientSpan("llm.probe", request) {
+                    try await client.execute($0, deadline: .now() + Self.timeAmount(timeout))
+                }
                 _ = try await Self.prefix(of: response.body, upTo: 64 << 10)
                 return Int(response.status.code)
             }
@@ -142,7 +144,10 @@ public struct ChatModelClient: Sendable {
         http.body = .bytes(ByteBuffer(string: request.body(stream: stream).jsonText))
         let response: HTTPClientResponse
         do {
-            response = try await httpClient.execute(http, deadline: .now() + Self.timeAmount(deadline - .now))
+            let client = httpClient
+            response = try await OutboundTracing.withClientSpan("llm.chat", http) {
+                try await client.execute($0, deadline: .now() + Self.timeAmount(deadline - .now))
+            }
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             // The call's deadline, reached while waiting for the answer's head.
             throw ToolFailure(

@@ -1,4 +1,5 @@
 import AgentplaneCore
+import AgentplaneTracing
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -6,10 +7,12 @@ import NIOHTTP1
 
 extension BuiltInToolbox {
     /// The process's one client for requests made on a tenant's behalf (`http.request`, MCP over HTTP): it
-    /// follows no redirect, since a redirect could lead past the SSRF check.
+    /// follows no redirect, since a redirect could lead past the SSRF check. Its calls are traced by
+    /// `OutboundTracing`, not by the client itself (which would record query strings).
     public static let outboundClient: HTTPClient = {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout.connect = .seconds(10)
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
@@ -50,7 +53,9 @@ extension BuiltInToolbox {
         let bytes: ByteBuffer
         do {
             let seconds = Int64(max(1, (Double(limit.components.seconds) + 0.999).rounded(.down)))
-            response = try await Self.outboundClient.execute(request, timeout: .seconds(seconds))
+            response = try await OutboundTracing.withClientSpan("http.request", request) {
+                try await Self.outboundClient.execute($0, timeout: .seconds(seconds))
+            }
             bytes = try await response.body.collect(upTo: Self.maximumResponseBytes)
         } catch let error as HTTPClientError {
             throw ToolFailure("http.request to \(url.host ?? "?") failed: \(error)")

@@ -5,6 +5,7 @@ import AgentplaneStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Tracing
 
 /// The tenants' MCP servers as tools: `<server>.<tool>` is looked up by name in the calling tenant, its
 /// `${secrets.NAME}` settings rendered, and called through the process's connection pool (stdio children
@@ -44,7 +45,23 @@ public struct MCPBridge: ToolInvoker, Service {
         }
         let result: MCPToolResult
         do {
-            result = try await pool.call(spec, tool: tool, arguments: input, timeout: context.timeout)
+            result = try await TraceSpans.child("tools/call \(uses)", ofKind: .client) { span in
+                if span.isRecording {
+                    span.updateAttributes { attributes in
+                        attributes["mcp.method.name"] = "tools/call"
+                        attributes["gen_ai.tool.name"] = tool
+                        attributes["agentplane.mcp.server"] = name
+                    }
+                }
+                do {
+                    let result = try await pool.call(spec, tool: tool, arguments: input, timeout: context.timeout)
+                    if result.isError { span.setStatus(SpanStatus(code: .error)) }
+                    return result
+                } catch {
+                    span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+                    throw error
+                }
+            }
         } catch let error as MCPError {
             throw ToolFailure("MCP server '\(name)': \(error)")
         }

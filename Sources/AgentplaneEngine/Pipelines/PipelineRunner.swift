@@ -1,6 +1,8 @@
 import AgentplaneCore
+import AgentplaneStore
 import Foundation
 import Logging
+import Tracing
 
 /// What one attempt of a pipeline did: a log per step, the steps' outputs, and the failure that stopped it.
 public struct PipelineOutcome: Sendable {
@@ -61,7 +63,11 @@ public struct PipelineRunner: Sendable {
             log.input = TemplateRenderer.masked(input, secrets: context.secrets)
             var stepCall = call
             stepCall.timeout = step.timeoutSeconds.map { .milliseconds(Int64($0 * 1000)) } ?? Self.defaultStepTimeout
-            let result = await callWithRetries(step, input: input.objectValue ?? [:], call: stepCall, log: &log)
+            let result = await TraceSpans.child("step \(step.uses)") { span in
+                let result = await callWithRetries(step, input: input.objectValue ?? [:], call: stepCall, log: &log)
+                if span.isRecording { Self.describe(step, position: position, calls: log.calls, result, on: span) }
+                return result
+            }
             log.durationMicroseconds = clock.now().microsecondsSinceEpoch - started.microsecondsSinceEpoch
             switch result {
             case .success(let output):
@@ -80,6 +86,21 @@ public struct PipelineRunner: Sendable {
             }
         }
         return outcome
+    }
+
+    /// A step's span: which step, how many calls it took, and its failure.
+    static func describe(
+        _ step: PipelineStep, position: Int, calls: Int, _ result: Result<JSONValue, ToolFailure>, on span: any Span
+    ) {
+        span.updateAttributes { attributes in
+            attributes["agentplane.step.id"] = step.id
+            attributes["agentplane.step.uses"] = step.uses
+            attributes["agentplane.step.position"] = position
+            attributes["agentplane.step.calls"] = calls
+        }
+        if case .failure(let failure) = result {
+            span.setStatus(SpanStatus(code: .error, message: String(failure.description.prefix(512))))
+        }
     }
 
     private func callWithRetries(

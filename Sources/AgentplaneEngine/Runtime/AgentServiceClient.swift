@@ -39,7 +39,9 @@ struct AgentServiceClient: Sendable {
         let host = url.host ?? "?"
         let response: HTTPClientResponse
         do {
-            response = try await BuiltInToolbox.outboundClient.execute(request, timeout: .hours(1))
+            response = try await OutboundTracing.withClientSpan("agent.run", request) {
+                try await BuiltInToolbox.outboundClient.execute($0, timeout: .hours(1))
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch {

@@ -1,5 +1,6 @@
 import AgentplaneApp
 import AgentplaneCore
+import AgentplaneTracing
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -37,7 +38,9 @@ public struct WebhookSender: Sendable {
                 max(
                     request.timeout.components.seconds * 1000 + request.timeout.components.attoseconds
                         / 1_000_000_000_000_000, 1))
-            let response = try await client.execute(outgoing, timeout: timeout)
+            let response = try await OutboundTracing.withClientSpan("webhook.deliver", outgoing) {
+                try await client.execute($0, timeout: timeout)
+            }
             var snippet = try await Self.prefix(of: response.body, bytes: WebhookAttempt.snippetBytes)
             snippet = WebhookAttempt.snippet(snippet)
             let latency = Self.milliseconds(ContinuousClock.now - started)

@@ -59,7 +59,9 @@ struct GatewayProxy: Sendable {
         let nanoseconds =
             call.timeout.components.seconds * 1_000_000_000 + call.timeout.components.attoseconds / 1_000_000_000
         do {
-            return try await Self.client.execute(request, timeout: .nanoseconds(nanoseconds))
+            return try await OutboundTracing.withClientSpan("gateway.proxy", request) {
+                try await Self.client.execute($0, timeout: .nanoseconds(nanoseconds))
+            }
         } catch {
             if tripped.isSet { throw Self.requestTooLarge(settings.maximumRequestBytes) }
             throw Self.upstreamError(error, url: call.url, timeout: call.timeout)

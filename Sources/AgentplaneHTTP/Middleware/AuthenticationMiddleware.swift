@@ -29,6 +29,7 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
                 tenantHeader: request.headers[.tenantID]
             )
         }
+        if let principal = scope.principal { scope.authenticated.record(principal) }
         return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
     }
 

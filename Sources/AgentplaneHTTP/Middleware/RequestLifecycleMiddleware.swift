@@ -3,9 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Tracing
 
-/// The outermost middleware: gives every request its `X-Request-ID` and trace id, writes the access
-/// log line, and is the last resort that turns any escaped error into a problem.
+/// The outermost middleware (inside the server span, when tracing): gives every request its `X-Request-ID` and
+/// trace id, writes the access log line, and is the last resort that turns any escaped error into a problem.
 struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
@@ -15,7 +16,7 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         let scope = RequestScope(
             requestID: Self.requestID(from: request.headers[.xRequestID]),
-            traceID: Self.traceID(from: request.headers[.traceparent]),
+            traceID: Self.spanTraceID() ?? Self.traceID(from: request.headers[.traceparent]),
             principal: nil,
             clientAddress: (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
         )
@@ -39,17 +40,19 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
         if logger.logLevel <= .info {
             let elapsed = ContinuousClock.now - start
             let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-            logger.info(
-                "request",
-                metadata: [
-                    "request_id": .string(scope.requestID),
-                    "trace_id": .string(scope.traceID),
-                    "method": .string(request.method.rawValue),
-                    "route": .string(context.endpointPath ?? "unmatched"),
-                    "status": .stringConvertible(response.status.code),
-                    "duration_ms": .stringConvertible((milliseconds * 1000).rounded() / 1000),
-                ]
-            )
+            var metadata: Logger.Metadata = [
+                "request_id": .string(scope.requestID),
+                "trace_id": .string(scope.traceID),
+                "method": .string(request.method.rawValue),
+                "route": .string(context.endpointPath ?? "unmatched"),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible((milliseconds * 1000).rounded() / 1000),
+            ]
+            if let principal = scope.authenticated.principal {
+                metadata["tenant_id"] = .string(principal.tenantID.description)
+                metadata["user_id"] = .string(principal.subject)
+            }
+            logger.info("request", metadata: metadata)
         }
         return response
     }
@@ -67,6 +70,16 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
         return UUIDv7.make().lowercasedString
     }
 
+    /// The trace id of the request's span, when it is traced (it continues a valid `traceparent`, or starts a
+    /// trace): logs, problem documents and the exported spans then name the same trace.
+    static func spanTraceID() -> String? {
+        guard let context = InstrumentationContext.current else { return nil }
+        var fields = HTTPFields()
+        InstrumentationSystem.instrument.inject(context, into: &fields, using: TraceparentInjector())
+        guard let traceparent = fields[.traceparent] else { return nil }
+        return traceID(from: traceparent)
+    }
+
     /// The trace id of a valid W3C `traceparent`, else a new random one.
     static func traceID(from traceparent: String?) -> String {
         if let parts = traceparent?.split(separator: "-"), parts.count == 4, parts[1].count == 32,
@@ -82,4 +95,12 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
 extension HTTPField.Name {
     static let xRequestID = Self("X-Request-ID")!
     static let traceparent = Self("traceparent")!
+}
+
+/// Writes a trace context into header fields.
+struct TraceparentInjector: Injector {
+    func inject(_ value: String, forKey key: String, into fields: inout HTTPFields) {
+        guard let name = HTTPField.Name(key) else { return }
+        fields[name] = value
+    }
 }
