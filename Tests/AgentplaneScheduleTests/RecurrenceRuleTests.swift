@@ -147,6 +147,8 @@ import Testing
         var times: [Timestamp] = []
         let elapsed = clock.measure { times = schedule.nextFireTimes(after: after, count: 50) }
         #expect(times.count == expected)
-        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        // A bound on the search (a sparse rule must not scan without end), not a speed claim: generous enough
+        // for a loaded CI machine.
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
     }
 }
