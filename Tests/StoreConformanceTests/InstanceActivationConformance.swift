@@ -7,7 +7,7 @@ import Testing
 /// Instances' gateway activations, on both backends: a save writes only a change (so concurrent activations
 /// record one event), other tenants see nothing, the fleet-wide listing pages through active instances of every
 /// tenant, and deleting an instance removes its activation.
-@Suite(.timeLimit(.minutes(2))) struct InstanceActivationConformance {
+@Suite(.timeLimit(.minutes(5))) struct InstanceActivationConformance {
     static func activation(_ instance: Instance, active: Bool, at time: Timestamp = .now()) -> InstanceActivation {
         InstanceActivation(
             tenantID: instance.tenantID, instanceID: instance.id, active: active,

@@ -7,7 +7,7 @@ import Testing
 /// Instances' health checks, on both backends: a record stores the check with its events and keeps only the
 /// newest few, the newest come first, another tenant sees none and cannot write any, and deleting the instance
 /// removes its checks.
-@Suite(.timeLimit(.minutes(2))) struct InstanceHealthConformance {
+@Suite(.timeLimit(.minutes(5))) struct InstanceHealthConformance {
     static func check(_ instance: Instance, healthy: Bool, at micros: Int64, detail: String = "probe")
         -> InstanceHealthCheck
     {
