@@ -30,9 +30,8 @@ public struct TelemetryConfiguration: Sendable {
         if value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == nil, value("OTEL_EXPORTER_OTLP_ENDPOINT") == nil {
             variables["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = value("OTEL__EXPORTER_ENDPOINT")
         }
-        for name in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
-            variables.removeValue(forKey: name)
-        }
+        // Every signal's headers: swift-otel reads (and logs) the metrics' and logs' too.
+        variables = variables.filter { !$0.key.hasSuffix("_HEADERS") }
         let disabled = value("OTEL_SDK_DISABLED")?.lowercased() == "true"
         let exporter = value("OTEL_TRACES_EXPORTER")?.lowercased() ?? "otlp"
         guard !disabled, exporter != "none",
