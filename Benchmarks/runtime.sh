@@ -4,7 +4,7 @@
 # Agent runtime benchmarks of issue #11 against a release server started here (docs/benchmarks.md):
 #   - instance runs per second in `wait` mode: a one-step pipeline, and a chat on a fake model (runs-bench instance-runs)
 #   - time from a `stream` run's POST to its first `run.output` event (runs-bench first-chunk)
-#   - gateway overhead against calling the upstream directly, 100 connections (runs-bench gateway)
+#   - gateway overhead against calling the upstream directly, at 100 connections and at 1 (runs-bench gateway)
 # Build first: swift build -c release --scratch-path .build-release --product agentplane (and --product runs-bench).
 # PostgreSQL: run under scripts/with-postgres; a fresh database per run. Everything started here is stopped by pid.
 set -euo pipefail
@@ -39,3 +39,4 @@ echo "backend=$backend commit=$(git rev-parse --short HEAD) date=$(date -u +%Y-%
 "$bin/runs-bench" instance-runs "$url" 1000 32 llm
 "$bin/runs-bench" first-chunk "$url" 200
 "$bin/runs-bench" gateway "$url" 100 20000
+"$bin/runs-bench" gateway "$url" 1 3000

@@ -24,7 +24,8 @@ struct RuntimeBenchClient: Sendable {
     let key: String
     let tenant: String
     let http: HTTPClient
-    /// A tenant admin's key (the gateway serves only the caller's own tenant; run the server with `--rate-limit 0`).
+    /// A tenant admin's key (the gateway serves only the caller's own tenant). The tenant's `requests_per_minute` is
+    /// the largest allowed and the server runs with `--rate-limit 0`, so the tenant's key is not rate limited.
     var tenantKey = ""
 
     static func make(_ url: String) async throws -> RuntimeBenchClient {
@@ -36,7 +37,9 @@ struct RuntimeBenchClient: Sendable {
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let admin = RuntimeBenchClient(url: url, key: key, tenant: "", http: http)
         let slug = "bench-\(UUID().uuidString.prefix(8).lowercased())"
-        let tenant = try await admin.send(.POST, "/api/v1/tenants", #"{"slug":"\#(slug)","name":"\#(slug)"}"#)
+        let tenant = try await admin.send(
+            .POST, "/api/v1/tenants",
+            #"{"slug":"\#(slug)","name":"\#(slug)","quotas":{"requests_per_minute":10000000}}"#)
         guard let id = tenant.json?["id"]?.stringValue else { throw BenchFailure("tenant: \(tenant.text)") }
         var client = RuntimeBenchClient(url: url, key: key, tenant: id, http: http)
         let account = try await client.send(.POST, "/api/v1/service-accounts", #"{"name":"bench","role":"admin"}"#)
@@ -204,24 +207,28 @@ func gatewayBenchmark(_ client: RuntimeBenchClient, connections: Int, requests: 
     let serving = Task { try await upstream.runService() }
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next() else { throw BenchFailure("the upstream did not start") }
-    let id = try await client.instance(defaults: #"{"runtime":"http","endpoint":"http://127.0.0.1:\#(port)/agent"}"#)
+    // Its health probes (GET endpoint + health_path, every 30 s) must pass, or the instance fails mid-measurement.
+    let id = try await client.instance(
+        defaults: #"{"runtime":"http","endpoint":"http://127.0.0.1:\#(port)/agent","health_path":"/health"}"#)
     let activated = try await client.send(.POST, "/api/v1/instances/\(id)/activate")
     guard activated.status == 200 else { throw BenchFailure("activate: \(activated.text)") }
-    func measure(_ base: String, authorized: Bool) async throws -> (rate: Double, sorted: [Double]) {
+    func measure(_ url: String, authorized: Bool) async throws -> (rate: Double, sorted: [Double]) {
         let latencies = LockedValue<[Double]>([])
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<connections {
                 group.addTask {
                     for _ in stride(from: worker, to: requests, by: connections) {
-                        var request = HTTPClientRequest(url: base + "/ask?q=1")
+                        var request = HTTPClientRequest(url: url)
                         if authorized {
                             request.headers.add(name: "Authorization", value: "Bearer \(client.tenantKey)")
                         }
                         let sent = ContinuousClock.now
                         let response = try await client.http.execute(request, timeout: .seconds(60))
-                        _ = try await response.body.collect(upTo: 1 << 16)
-                        guard response.status == .ok else { throw BenchFailure("answered \(response.status)") }
+                        let body = try await response.body.collect(upTo: 1 << 16)
+                        guard response.status == .ok else {
+                            throw BenchFailure("\(url) answered \(response.status): \(String(buffer: body))")
+                        }
                         let took = milliseconds(ContinuousClock.now - sent)
                         latencies.withLock { $0.append(took) }
                     }
@@ -232,17 +239,24 @@ func gatewayBenchmark(_ client: RuntimeBenchClient, connections: Int, requests: 
         let elapsed = milliseconds(ContinuousClock.now - started) / 1000
         return (Double(requests) / elapsed, latencies.withLock { $0.sorted() })
     }
-    // Warm both paths, then measure.
-    _ = try await measure("http://127.0.0.1:\(port)/agent", authorized: false)
-    _ = try await measure(client.url + "/gateway/instances/\(id)", authorized: true)
-    let direct = try await measure("http://127.0.0.1:\(port)/agent", authorized: false)
-    let gateway = try await measure(client.url + "/gateway/instances/\(id)", authorized: true)
+    // Warm each path, then measure: the upstream directly, through the gateway, and (for scale) an API read of
+    // the instance with the same key.
+    let directURL = "http://127.0.0.1:\(port)/agent/ask?q=1"
+    let gatewayURL = client.url + "/gateway/instances/\(id)/ask?q=1"
+    let apiURL = client.url + "/api/v1/instances/\(id)"
+    _ = try await measure(directURL, authorized: false)
+    _ = try await measure(gatewayURL, authorized: true)
+    _ = try await measure(apiURL, authorized: true)
+    let direct = try await measure(directURL, authorized: false)
+    let gateway = try await measure(gatewayURL, authorized: true)
+    let api = try await measure(apiURL, authorized: true)
     let (d50, d99) = (percentile(direct.sorted, 0.5), percentile(direct.sorted, 0.99))
     let (g50, g99) = (percentile(gateway.sorted, 0.5), percentile(gateway.sorted, 0.99))
     print(
         String(
             format:
-                "gateway connections=%d requests=%d: direct %.0f req/s p50 %.2f ms p99 %.2f ms; gateway %.0f req/s p50 %.2f ms p99 %.2f ms; added p50 %.2f ms, p99 %.2f ms",
-            connections, requests, direct.rate, d50, d99, gateway.rate, g50, g99, g50 - d50, g99 - d99))
+                "gateway connections=%d requests=%d: direct %.0f req/s p50 %.2f ms p99 %.2f ms; gateway %.0f req/s p50 %.2f ms p99 %.2f ms; added p50 %.2f ms, p99 %.2f ms; API read of the instance %.0f req/s p50 %.2f ms p99 %.2f ms",
+            connections, requests, direct.rate, d50, d99, gateway.rate, g50, g99, g50 - d50, g99 - d99, api.rate,
+            percentile(api.sorted, 0.5), percentile(api.sorted, 0.99)))
     serving.cancel()
 }

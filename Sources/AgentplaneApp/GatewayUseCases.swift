@@ -50,17 +50,6 @@ extension UseCases {
         return (found!, runtime)
     }
 
-    /// Runs a `pipeline` or `chat` instance for a gateway call: a `wait`-mode run, awaited for its timeout; the
-    /// run as it then is (ended, or still going).
-    public func runThroughGateway(_ instance: Instance, runtime: InstanceRuntime, input: JSONValue, by caller: Caller)
-        async throws -> Run
-    {
-        let run = try await startInstanceRun(
-            instance.id, StartInstanceRun(input: input, mode: .wait), tenant: instance.tenantID, by: caller)
-        return try await awaitRunEnd(
-            run.id, tenant: instance.tenantID, timeout: .milliseconds(Int64(runtime.timeoutSeconds * 1000)))
-    }
-
     /// Active instances of every tenant (for health monitoring), ordered by id, after `after`.
     public func activeInstances(after: UUID?, limit: Int) async throws -> [ActiveInstance] {
         try await store.activations.listActive(after: after, limit: limit)

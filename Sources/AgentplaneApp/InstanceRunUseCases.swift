@@ -53,24 +53,4 @@ extension UseCases {
         let (run, _, _) = try await instanceRun(id, run: runID, tenant: named, for: caller)
         return try await cancelRun(run.id, tenant: run.request.tenantID, by: caller)
     }
-
-    /// Waits until the run has ended for good (`succeeded`, `dead`, `cancelled`) or `timeout` has passed;
-    /// answers the run as it then is. Woken by the store's event bell (every node hears every commit), with a
-    /// re-read at least every second.
-    public func awaitRunEnd(_ id: UUID, tenant: TenantID, timeout: Duration) async throws -> Run {
-        let listener = store.eventBell.listen()
-        defer { store.eventBell.stop(listening: listener) }
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            guard let run = try await store.runs.find(tenant: tenant, id: id) else {
-                throw AgentplaneError(.notFound, "No such run.")
-            }
-            let left = deadline - ContinuousClock.now
-            if run.status.isFinal || left <= .zero || Task.isCancelled { return run }
-            var heard = await listener.next(timeout: min(left, .seconds(1)))
-            while case .tenants(let tenants) = heard, !tenants.contains(tenant), ContinuousClock.now < deadline {
-                heard = await listener.next(timeout: min(deadline - ContinuousClock.now, .seconds(1)))
-            }
-        }
-    }
 }

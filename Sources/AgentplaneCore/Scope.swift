@@ -37,13 +37,17 @@ public enum Scope {
 
     /// The scopes a role may hold at most; a key's scopes are limited to its role's.
     public static func ceiling(for role: Role) -> Set<String> {
-        let all = Set(catalogue.map(\.scope))
         switch role {
-        case .platformAdmin, .admin: return all
-        case .member: return all.subtracting(["admin:*", "audit:read", "service_accounts:write"])
-        case .viewer: return Set(all.filter { $0.hasSuffix(":read") && $0 != "audit:read" })
+        case .platformAdmin, .admin: allScopes
+        case .member: memberCeiling
+        case .viewer: viewerCeiling
         }
     }
+
+    // Built once: every authenticated request filters its scopes through a ceiling.
+    private static let allScopes = Set(catalogue.map(\.scope))
+    private static let memberCeiling = allScopes.subtracting(["admin:*", "audit:read", "service_accounts:write"])
+    private static let viewerCeiling = allScopes.filter { $0.hasSuffix(":read") && $0 != "audit:read" }
 
     /// The scopes a caller holding `granted` (with `role`) may hand on: what the role allows with
     /// `admin:*`, otherwise only what the caller itself holds.

@@ -28,7 +28,7 @@ package enum PrometheusMetrics {
         case "hb.request.errors": "agentplane_http_request_errors_total"
         case "http.server.request.duration": "agentplane_http_request_duration_seconds"
         case "http.server.active_requests": "agentplane_http_active_requests"
-        default: name.replacingOccurrences(of: ".", with: "_")
+        default: underscored(name)
         }
     }
 
@@ -38,7 +38,13 @@ package enum PrometheusMetrics {
         case "http.request.method": "method"
         case "http.response.status_code": "status"
         case "error.type": "error_type"
-        default: name.replacingOccurrences(of: ".", with: "_")
+        default: underscored(name)
         }
+    }
+
+    /// `name` with its dots as underscores (without Foundation's search when there is none: this runs for every
+    /// metric recorded).
+    static func underscored(_ name: String) -> String {
+        name.utf8.contains(UInt8(ascii: ".")) ? String(name.map { $0 == "." ? "_" : $0 }) : name
     }
 }

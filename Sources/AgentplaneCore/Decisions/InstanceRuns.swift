@@ -100,9 +100,9 @@ public enum InstanceRuns {
             createdAt: now)
     }
 
+    /// The `run.*` event types of a run that has ended for good.
+    public static let finalEventTypes = [EventType.runSucceeded, .runDead, .runCancelled].map(\.rawValue)
+
     /// Whether a `run.*` event type ends the run's stream (it has ended for good).
-    public static func endsStream(_ type: String) -> Bool {
-        type == EventType.runSucceeded.rawValue || type == EventType.runDead.rawValue
-            || type == EventType.runCancelled.rawValue
-    }
+    public static func endsStream(_ type: String) -> Bool { finalEventTypes.contains(type) }
 }

@@ -61,12 +61,13 @@ package struct APIKeyAuthenticator: Sendable {
             )
             cache.noteUse(prefix: record.prefix, at: now)
         }
+        let ceiling = Scope.ceiling(for: record.role)
         return Principal(
             id: record.id,
             tenantID: record.tenantID,
             role: record.role,
             // A key never holds more than its role allows, whatever was stored.
-            scopes: record.scopes.filter { Scope.ceiling(for: record.role).contains($0) },
+            scopes: record.scopes.filter(ceiling.contains),
             keyPrefix: record.prefix,
             subject: "api_key:\(record.prefix)",
             tenantRequestsPerMinute: tenant.requestsPerMinute

@@ -18,6 +18,7 @@ struct GatewayProxy: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         // A refused connection fails the call at once (a 502), instead of being retried until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.tracing.tracer = nil  // the call is traced as `gateway.proxy` (OutboundTracing)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 

@@ -153,7 +153,10 @@ struct GatewayRoute<Context: RequestContext> {
             ])
         }
         let input = try await Self.input(of: request, limit: proxy.settings.maximumRequestBytes)
-        if request.headers[.accept]?.contains("text/event-stream") == true, let hub = streams.hub {
+        guard let hub = streams.hub else {
+            throw AgentplaneError(.shuttingDown, "Runs are not served by this node.")
+        }
+        if request.headers[.accept]?.contains("text/event-stream") == true {
             // As `POST /api/v1/instances/{id}/runs` with `mode: stream`: the run's events, then `end`.
             let run = try await useCases.startInstanceRun(
                 instance.id, StartInstanceRun(input: input, mode: .stream), tenant: instance.tenantID, by: caller)
@@ -166,7 +169,9 @@ struct GatewayRoute<Context: RequestContext> {
                     try await writer.finish(nil)
                 })
         }
-        let run = try await useCases.runThroughGateway(instance, runtime: runtime, input: input, by: caller)
+        let started = try await useCases.startInstanceRun(
+            instance.id, StartInstanceRun(input: input, mode: .wait), tenant: instance.tenantID, by: caller)
+        let run = try await hub.awaitEnd(of: started, timeout: .milliseconds(Int64(runtime.timeoutSeconds * 1000)))
         guard run.status.isFinal else {
             let location = "/api/v1/instances/\(instance.id.lowercasedString)/runs/\(run.id.lowercasedString)"
             return Self.json(try Self.encoded(Components.Schemas.Run(run)), status: .accepted, location: location)

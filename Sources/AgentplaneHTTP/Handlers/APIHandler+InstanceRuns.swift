@@ -31,8 +31,7 @@ extension APIHandler {
         case .wait:
             let timeout = run.request.arguments["timeout_seconds"]?.numberValue ?? InstanceRuntime.defaultTimeoutSeconds
             // A little past the runtime's own timeout, so that the run's failure (not a 202) is the answer.
-            let ended = try await useCases.awaitRunEnd(
-                run.id, tenant: tenant, timeout: .milliseconds(Int64(timeout * 1000) + 5000))
+            let ended = try await hub().awaitEnd(of: run, timeout: .milliseconds(Int64(timeout * 1000) + 5000))
             guard ended.status.isFinal else {
                 return .accepted(.init(headers: .init(location: location), body: .json(.init(ended))))
             }

@@ -87,8 +87,10 @@ struct RequestLifecycleMiddleware<Context: RequestContext>: RouterMiddleware {
         {
             return parts[1].lowercased()
         }
+        // Two 64-bit draws (each one `getrandom` call), not sixteen.
         var generator = SystemRandomNumberGenerator()
-        return Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let halves: (UInt64, UInt64) = (generator.next(), generator.next())
+        return Hex.encode(withUnsafeBytes(of: halves) { Array($0) })
     }
 }
 
