@@ -438,5 +438,6 @@ enum PostgresMigrations {
         eventRetentionMigration,
         gatewayMigration,
         healthMigration,
+        inliningMigration,
     ]
 }
