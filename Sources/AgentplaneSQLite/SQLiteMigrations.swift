@@ -400,5 +400,6 @@ enum SQLiteMigrations {
         eventRetentionMigration,
         gatewayMigration,
         healthMigration,
+        inliningMigration,
     ]
 }
