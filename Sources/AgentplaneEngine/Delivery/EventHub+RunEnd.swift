@@ -11,17 +11,25 @@ extension EventHub {
     public func awaitEnd(of run: Run, timeout: Duration, recheck: Duration = .seconds(5)) async throws -> Run {
         let tenant = run.request.tenantID
         let filter = try EventFilter(types: InstanceRuns.finalEventTypes, subject: "runs/\(run.id.lowercasedString)")
-        let subscription = try await subscribe(tenant: tenant, filter: filter, after: nil)
-        defer { subscription.cancel() }
+        // A node shutting down takes no new subscriptions; the run is accepted all the same and goes on (on another
+        // node if need be), so the caller gets it as it is (a 202 with its location), not an error that invites a
+        // second run.
+        let subscription: EventSubscription?
+        do {
+            subscription = try await subscribe(tenant: tenant, filter: filter, after: nil)
+        } catch let error as AgentplaneError where error.code == .shuttingDown {
+            subscription = nil
+        }
+        defer { subscription?.cancel() }
         let deadline = ContinuousClock.now + timeout
-        var cutOff = false
+        var cutOff = subscription == nil
         while true {
             guard let current = try await store.runs.find(tenant: tenant, id: run.id) else {
                 throw AgentplaneError(.notFound, "No such run.")
             }
             let left = deadline - ContinuousClock.now
             if current.status.isFinal || cutOff || left <= .zero || Task.isCancelled { return current }
-            if case .end? = try await subscription.next(timeout: min(left, recheck)) { cutOff = true }
+            if case .end? = try await subscription?.next(timeout: min(left, recheck)) { cutOff = true }
         }
     }
 }
