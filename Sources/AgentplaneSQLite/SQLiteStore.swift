@@ -52,23 +52,14 @@ public final class SQLiteStore: Store {
     /// Opens (creating if needed) the database file at `path`.
     ///
     /// Takes an exclusive lock beside the file: a second node on the same file is refused, because
-    /// SQLite offers no cross-process wake-ups or claims.
-    public init(path: String, walPolicy: WALPolicy = WALPolicy()) throws {
+    /// SQLite offers no cross-process wake-ups or claims. A holder that lets go within `lockWait` (a node
+    /// that is just stopping, a store of the same process still being released) is waited for.
+    public init(path: String, walPolicy: WALPolicy = WALPolicy(), lockWait: Duration = .seconds(3)) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let descriptor = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw StoreError(.unavailable, "Cannot open the lock file beside \(path).")
-        }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw StoreError(
-                .unavailable,
-                "Another Agentplane node is using \(path); SQLite serves one node only (use PostgreSQL for more)."
-            )
-        }
+        let descriptor = try Self.lock(path + ".lock", waiting: lockWait, for: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.maximumReaderCount = 8
@@ -98,6 +89,28 @@ public final class SQLiteStore: Store {
     deinit {
         try? pool.close()
         close(lockDescriptor)
+    }
+
+    /// Opens `lockPath` and takes its exclusive lock, retrying every 20 ms for up to `wait`.
+    private static func lock(_ lockPath: String, waiting wait: Duration, for path: String) throws -> Int32 {
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw StoreError(.unavailable, "Cannot open the lock file beside \(path).")
+        }
+        let deadline = ContinuousClock.now + wait
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let reason = errno
+            guard reason == EINTR || (reason == EWOULDBLOCK && ContinuousClock.now < deadline) else {
+                close(descriptor)
+                throw StoreError(
+                    .unavailable,
+                    "Another Agentplane node is using \(path); SQLite serves one node only (use PostgreSQL for more)."
+                )
+            }
+            // The holder gives no signal on release; a short poll bounded by `wait` is all flock offers.
+            usleep(20_000)
+        }
+        return descriptor
     }
 
     public var schemaVersion: Int { Self.latestSchemaVersion }

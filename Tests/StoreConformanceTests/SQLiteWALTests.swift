@@ -8,9 +8,10 @@ import Testing
 ///
 /// Continuous overlapping readers keep SQLite's automatic checkpoint from ever starting the log
 /// over, so without the store's truncating checkpoint the file grows with every write. Here eight
-/// readers poll without pause while two writers append; every 25 of its appends the first writer asks for the
-/// policy's checkpoint. The checkpoint must complete while the readers keep reading, and the WAL
-/// must never grow past the threshold plus what the writers add between two checks.
+/// readers poll without pause while two writers append; after each append a writer asks for the
+/// policy's checkpoint (a `stat` while the log is below the threshold). The checkpoint must complete while
+/// the readers keep reading — it holds the writers back while it waits for them — so the WAL passes the
+/// threshold by at most the appends in flight when it was crossed, whatever the readers and the scheduler do.
 @Suite struct SQLiteWALTests {
     @Test(.timeLimit(.minutes(2)))
     func theWALStaysBoundedUnderSustainedReadsAndWrites() async throws {
@@ -37,14 +38,14 @@ import Testing
                 group.addTask {
                     defer { writing.withLock { $0 = false } }
                     try await withThrowingTaskGroup(of: Void.self) { writers in
-                        for writer in 0..<2 {
+                        for _ in 0..<2 {
                             writers.addTask {
-                                for index in 1...1500 {
+                                for _ in 1...500 {
                                     _ = try await store.events.append(
                                         [NewEvent(type: "load.tick", data: payload)], tenant: tenant)
                                     let size = store.walSize()
                                     largestWAL.withLock { $0 = max($0, size) }
-                                    if writer == 0, index % 25 == 0, try await store.checkpointIfNeeded() {
+                                    if try await store.checkpointIfNeeded() {
                                         completed.withLock { $0 += 1 }
                                     }
                                 }
@@ -55,10 +56,12 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            // 3,000 appends of ~2 KB make well over 6 MB of log; the checkpoints kept it near 1 MiB.
-            #expect(completed.withLock { $0 } > 0, "no truncating checkpoint completed under load")
+            // 1,000 appends of ~2 KB write about 80 MB of log here (an append commits some twenty pages: the row,
+            // its indexes, the tenant's sequence); measured, 78 checkpoints completed and the WAL peaked at 1.16 MB.
+            // A checkpoint that cannot finish lets it grow by a megabyte every dozen appends.
+            #expect(completed.withLock { $0 } >= 10, "truncating checkpoints did not complete under load")
             let largest = largestWAL.withLock { $0 }
-            #expect(largest < 4 * threshold, "the WAL reached \(largest) bytes")
+            #expect(largest < 2 * threshold, "the WAL reached \(largest) bytes")
             #expect(try await store.checkpoint())
             #expect(store.walSize() == 0)
         }
