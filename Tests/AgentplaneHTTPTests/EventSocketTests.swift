@@ -23,14 +23,18 @@ import Testing
             url: "ws://127.0.0.1:\(port)/api/v1/ws\(query)", configuration: configuration, logger: testLogger()
         ) { inbound, outbound, _ in
             let inbox = SocketInbox()
-            let reader = Task {
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    if case .text(let text) = message { inbox.add(text) }
+            // The inbound stream has one reader, a child of the handler, which ends when the server answers the close:
+            // cancelling a reader mid-`next()` tore the connection down under the close handshake (CancellationError).
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { inbox.add(text) }
+                    }
                 }
+                try await body(inbox, outbound)
+                try await outbound.close(.normalClosure, reason: nil)
+                try await group.waitForAll()
             }
-            defer { reader.cancel() }
-            try await body(inbox, outbound)
-            try await outbound.close(.normalClosure, reason: nil)
         }
     }
 
