@@ -37,6 +37,8 @@ public struct HealthWork: Sendable {
     func sweep(_ run: Run) async throws -> JSONValue {
         let policy = useCases.healthPolicy
         let slot = Self.slot(of: run) ?? policy.slot(of: useCases.clock.now())
+        // A backlogged worker: its probes would all be late; the newer sweep queued behind it enqueues fresh ones.
+        if isLate(slot) { return ["slot": .string(slot.rfc3339), "skipped": "late: a newer sweep follows"] }
         var after: UUID?
         var enqueued = 0
         while !Task.isCancelled {
@@ -58,17 +60,10 @@ public struct HealthWork: Sendable {
         let id: UUID
         do { id = try PlatformRuns.uuid("instance_id", of: run) } catch { throw PermanentRunFailure("\(error)") }
         let tenant = run.request.tenantID
-        let policy = useCases.healthPolicy
         func skipped(_ why: String) -> JSONValue {
             ["instance_id": .string(id.lowercasedString), "skipped": .string(why)]
         }
-        // A probe that waited past three intervals (and ten seconds) makes way for the newer ones queued behind it.
-        if let slot = Self.slot(of: run),
-            useCases.clock.now().microsecondsSinceEpoch - slot.microsecondsSinceEpoch
-                > max(3 * policy.intervalMicroseconds, 10_000_000)
-        {
-            return skipped("late: a newer probe follows")
-        }
+        if let slot = Self.slot(of: run), isLate(slot) { return skipped("late: a newer probe follows") }
         guard try await useCases.store.activations.find(tenant: tenant, instance: id)?.active == true else {
             return skipped("not active")
         }
@@ -94,6 +89,13 @@ public struct HealthWork: Sendable {
             "consecutive_failures": verdict.map { .int(Int64($0.consecutiveFailures)) } ?? .null,
             "transition": verdict?.transition.map { .string($0.rawValue) } ?? .null,
         ]
+    }
+
+    /// Whether work of `slot` waited past three intervals (and ten seconds): it makes way for the newer work
+    /// queued behind it.
+    func isLate(_ slot: Timestamp) -> Bool {
+        useCases.clock.now().microsecondsSinceEpoch - slot.microsecondsSinceEpoch
+            > max(3 * useCases.healthPolicy.intervalMicroseconds, 10_000_000)
     }
 
     /// Probed states: `running`, and `failed` (recovery). `pending`, `provisioning` and `stopped` are not.

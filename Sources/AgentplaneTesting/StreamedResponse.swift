@@ -34,3 +34,24 @@ public struct StreamedResponse: Sendable {
         return result
     }
 }
+
+/// A request body sent without a declared length (chunked), and the answer read whole.
+public enum ChunkedUpload {
+    /// POSTs `chunks` chunks of `chunkSize` bytes of `z` to `http://127.0.0.1:<port><path>` with `key` as bearer
+    /// credential, on a connection of its own; answers the status and the body as text.
+    public static func post(port: Int, path: String, key: String, chunks: Int, chunkSize: Int) async throws
+        -> (status: Int, text: String)
+    {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(key)")
+        request.headers.add(name: "Content-Type", value: "text/plain")
+        let (body, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        for _ in 0..<chunks { continuation.yield(ByteBuffer(repeating: UInt8(ascii: "z"), count: chunkSize)) }
+        continuation.finish()
+        request.body = .stream(body, length: .unknown)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        return (Int(response.status.code), text)
+    }
+}

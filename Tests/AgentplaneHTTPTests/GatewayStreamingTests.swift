@@ -70,6 +70,18 @@ import Testing
                     .post, "\(gateway)/upload", key: key, json: String(repeating: "y", count: 60_000),
                     headers: [.contentType: "text/plain"])
                 #expect(try small.json()["body_bytes"] == .int(60_000))
+                // Chunked, with no length declared: refused where it crosses the limit, 413; under it, streamed up
+                // whole (still chunked).
+                let chunked = try await ChunkedUpload.post(
+                    port: serverPort, path: "\(gateway)/upload", key: key, chunks: 13, chunkSize: 8192)
+                #expect(chunked.status == 413, "\(chunked.text)")
+                #expect(JSONValue(parsing: chunked.text)?["code"] == "PAYLOAD_TOO_LARGE", "\(chunked.text)")
+                let chunkedSmall = try await ChunkedUpload.post(
+                    port: serverPort, path: "\(gateway)/upload", key: key, chunks: 7, chunkSize: 8192)
+                #expect(chunkedSmall.status == 200, "\(chunkedSmall.text)")
+                let echoed = JSONValue(parsing: chunkedSmall.text)
+                #expect(echoed?["body_bytes"] == .int(57_344))
+                #expect(echoed?["headers"]?["transfer-encoding"] == "chunked", "\(chunkedSmall.text.prefix(500))")
 
                 // An upstream that never answers: 504 within the instance's timeout (1 s); one that stalls
                 // mid-body has its stream ended.

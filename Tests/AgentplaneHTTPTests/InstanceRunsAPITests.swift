@@ -170,6 +170,39 @@ import Testing
         }
     }
 
+    /// A `wait` request, through the API or the gateway, that outlasts its run's timeout by 5 s answers the run as
+    /// it is: 202 with `Location`. (Restarted without a worker, so the runs stay queued whatever the machine's speed.)
+    @Test(arguments: TestBackend.allCases)
+    func aWaitPastTheRunsTimeoutAnswersTheRunAsItIs(backend: TestBackend) async throws {
+        try await withIsolatedDatabase(backend) { database in
+            let (id, key) = try await withLiveServer(on: database, engine: PlatformRunsTests.engine) { client, _ in
+                let acme = try await TenantFixture.make(client, slug: "acme")
+                let id = try await Self.runningInstance(client, key: acme.adminKey, config: #"{"timeout_seconds":1}"#)
+                let activated = try await client.request(.post, "/api/v1/instances/\(id)/activate", key: acme.adminKey)
+                #expect(activated.status == .ok, "\(activated.text)")
+                return (id, acme.adminKey)
+            }
+            try await withLiveServer(on: database, engine: .noWorker) { client, _ in
+                for (path, body) in [
+                    ("/api/v1/instances/\(id)/runs", #"{"input":{"name":"Ada"},"timeout_seconds":1}"#),
+                    ("/gateway/instances/\(id)", #"{"name":"Ada"}"#),
+                ] {
+                    let started = ContinuousClock.now
+                    let accepted = try await client.request(.post, path, key: key, json: body)
+                    #expect(accepted.status == .accepted, "\(path): \(accepted.text)")
+                    #expect(ContinuousClock.now - started >= .seconds(6), "\(path) answered before its wait limit")
+                    let run = try accepted.json()
+                    let runID = try #require(run["id"]?.stringValue, "\(run)")
+                    #expect(run["status"] == "queued", "\(run)")
+                    let location = try #require(accepted.headers[.location])
+                    #expect(location == "/api/v1/instances/\(id)/runs/\(runID)")
+                    let followed = try await client.request(.get, location, key: key).json()
+                    #expect(followed["id"]?.stringValue == runID && followed["status"] == "queued")
+                }
+            }
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func aRunningRunIsCancelledAndAnUnknownReferenceFailsTheRun(backend: TestBackend) async throws {
         try await withLiveServer(backend, engine: PlatformRunsTests.engine) { client, _ in

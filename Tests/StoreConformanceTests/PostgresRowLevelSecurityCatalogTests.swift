@@ -139,7 +139,6 @@ import Testing
                 return [try await Self.seed(useCases, slug: "acme"), try await Self.seed(useCases, slug: "globex")]
             }
             let (a, b) = (tenants[0], tenants[1])
-            let logger = testLogger()
             try await PostgresAdmin.withConnection(url: try #require(database.postgresURL)) { connection in
                 var tables: [String] = []
                 for row in try await Self.tenantOwnedTables(on: connection) {

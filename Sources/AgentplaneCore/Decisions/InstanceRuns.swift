@@ -100,6 +100,13 @@ public enum InstanceRuns {
             createdAt: now)
     }
 
+    /// How long a `wait` request (the API's or the gateway's) waits for `run`: 5 s past the run's own timeout, so
+    /// that a run that times out answers with its failure; past it, the answer is the run as it is (202).
+    public static func waitLimit(of run: Run) -> Duration {
+        let timeout = run.request.arguments["timeout_seconds"]?.numberValue ?? InstanceRuntime.defaultTimeoutSeconds
+        return .milliseconds(Int64(timeout * 1000) + 5000)
+    }
+
     /// The `run.*` event types of a run that has ended for good.
     public static let finalEventTypes = [EventType.runSucceeded, .runDead, .runCancelled].map(\.rawValue)
 

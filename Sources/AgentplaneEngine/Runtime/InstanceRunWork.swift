@@ -45,7 +45,8 @@ public struct InstanceRunWork: Sendable {
         let timeout = arguments["timeout_seconds"]?.numberValue ?? runtime.timeoutSeconds
         let input = arguments["input"] ?? .object([:])
         let output = RunOutputWriter(
-            store: useCases.store, tenant: instance.tenantID, run: run.id, instance: instance.id, clock: useCases.clock)
+            store: useCases.store, tenant: instance.tenantID, run: run.id, instance: instance.id, clock: useCases.clock,
+            logger: logger)
         let started = ContinuousClock.now
         do {
             let result = try await withTimeout(.milliseconds(Int64(timeout * 1000)), "the run") {

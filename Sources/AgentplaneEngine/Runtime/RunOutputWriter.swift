@@ -1,10 +1,12 @@
 import AgentplaneCore
 import AgentplaneStore
 import Foundation
+import Logging
 
 /// Turns the text a runtime streams into `run.output` events, in order: the first piece at once, then at most
 /// one event per `interval` holding everything that arrived meanwhile. Appending never waits for the store.
-/// Past `maximumBytes` of output the rest is not streamed (the run's result still has all of it).
+/// Past `maximumBytes` of output the rest is not streamed (the run's result still has all of it). An event the
+/// store refuses is logged and not retried: the run's result keeps the text, and the run goes on.
 actor RunOutputWriter {
     let store: any Store
     let tenant: TenantID
@@ -12,6 +14,7 @@ actor RunOutputWriter {
     let instance: UUID
     let clock: any WallClock
     let interval: Duration
+    let logger: Logger
 
     /// The most text a run streams as events.
     static let maximumBytes = 1 << 20
@@ -23,7 +26,7 @@ actor RunOutputWriter {
     private var lastFlush: ContinuousClock.Instant?
 
     init(
-        store: any Store, tenant: TenantID, run: UUID, instance: UUID, clock: any WallClock,
+        store: any Store, tenant: TenantID, run: UUID, instance: UUID, clock: any WallClock, logger: Logger,
         interval: Duration = .milliseconds(50)
     ) {
         self.store = store
@@ -32,6 +35,7 @@ actor RunOutputWriter {
         self.instance = instance
         self.clock = clock
         self.interval = interval
+        self.logger = logger
     }
 
     /// Queues `delta` for the next event.
@@ -59,7 +63,16 @@ actor RunOutputWriter {
                 run: run, instance: instance, index: index, delta: text, step: nil, at: clock.now())
             index += 1
             lastFlush = ContinuousClock.now
-            _ = try? await store.events.append([event], tenant: tenant)
+            do {
+                _ = try await store.events.append([event], tenant: tenant)
+            } catch {
+                logger.warning(
+                    "a run.output event was not appended; the run's result keeps its text",
+                    metadata: [
+                        "run_id": "\(run.lowercasedString)", "tenant_id": "\(tenant)", "index": "\(index - 1)",
+                        "error": "\(error)",
+                    ])
+            }
         }
         flusher = nil
     }

@@ -142,7 +142,7 @@ struct GatewayRoute<Context: RequestContext> {
     }
 
     /// A `pipeline` or `chat` instance: `POST` runs it with the JSON body as input, and answers the ended run
-    /// (200) or, past its timeout, the run as it is (202).
+    /// (200) or, past its timeout (`InstanceRuns.waitLimit`), the run as it is (202).
     func run(_ request: Request, instance: Instance, runtime: InstanceRuntime, caller: Caller) async throws
         -> Response
     {
@@ -171,7 +171,7 @@ struct GatewayRoute<Context: RequestContext> {
         }
         let started = try await useCases.startInstanceRun(
             instance.id, StartInstanceRun(input: input, mode: .wait), tenant: instance.tenantID, by: caller)
-        let run = try await hub.awaitEnd(of: started, timeout: .milliseconds(Int64(runtime.timeoutSeconds * 1000)))
+        let run = try await hub.awaitEnd(of: started, timeout: InstanceRuns.waitLimit(of: started))
         guard run.status.isFinal else {
             let location = "/api/v1/instances/\(instance.id.lowercasedString)/runs/\(run.id.lowercasedString)"
             return Self.json(try Self.encoded(Components.Schemas.Run(run)), status: .accepted, location: location)

@@ -29,9 +29,7 @@ extension APIHandler {
             let body = try await runStream(run, tenant: tenant, after: nil)
             return .ok(.init(body: .textEventStream(body)))
         case .wait:
-            let timeout = run.request.arguments["timeout_seconds"]?.numberValue ?? InstanceRuntime.defaultTimeoutSeconds
-            // A little past the runtime's own timeout, so that the run's failure (not a 202) is the answer.
-            let ended = try await hub().awaitEnd(of: run, timeout: .milliseconds(Int64(timeout * 1000) + 5000))
+            let ended = try await hub().awaitEnd(of: run, timeout: InstanceRuns.waitLimit(of: run))
             guard ended.status.isFinal else {
                 return .accepted(.init(headers: .init(location: location), body: .json(.init(ended))))
             }
