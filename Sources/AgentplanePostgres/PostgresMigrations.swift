@@ -439,5 +439,6 @@ enum PostgresMigrations {
         gatewayMigration,
         healthMigration,
         inliningMigration,
+        healthRetentionMigration,
     ]
 }

@@ -230,15 +230,22 @@ struct PostgresRunQueue: RunQueue {
 
     func purge(_ retention: RunRetention, now: Timestamp, limit: Int) async throws -> Int {
         let (ended, dead) = retention.cutoffs(now: now)
+        let health = retention.healthCutoff(now: now)
         return try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
+                // The first branch is served by the partial index `runs_health_finished` (migration 20).
                 let rows = try await connection.guardedQuery(
                     """
                     WITH doomed AS (
-                        SELECT id FROM runs
-                        WHERE (status IN ('succeeded', 'cancelled') AND finished_at < ap_ts(\(ended.microsecondsSinceEpoch)))
-                           OR (status = 'dead' AND finished_at < ap_ts(\(dead.microsecondsSinceEpoch)))
-                        LIMIT \(limit)
+                        (SELECT id FROM runs
+                         WHERE kind IN ('instance.health', 'instance.health_sweep')
+                           AND status IN ('succeeded', 'cancelled') AND finished_at < ap_ts(\(health.microsecondsSinceEpoch))
+                         LIMIT \(limit))
+                        UNION
+                        (SELECT id FROM runs
+                         WHERE (status IN ('succeeded', 'cancelled') AND finished_at < ap_ts(\(ended.microsecondsSinceEpoch)))
+                            OR (status = 'dead' AND finished_at < ap_ts(\(dead.microsecondsSinceEpoch)))
+                         LIMIT \(limit))
                     ), attempts AS (
                         DELETE FROM run_attempts WHERE run_id IN (SELECT id FROM doomed)
                     ), steps AS (

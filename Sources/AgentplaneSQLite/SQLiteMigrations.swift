@@ -401,5 +401,6 @@ enum SQLiteMigrations {
         gatewayMigration,
         healthMigration,
         inliningMigration,
+        healthRetentionMigration,
     ]
 }

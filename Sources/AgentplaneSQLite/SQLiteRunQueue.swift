@@ -168,9 +168,19 @@ struct SQLiteRunQueue: RunQueue {
 
     func purge(_ retention: RunRetention, now: Timestamp, limit: Int) async throws -> Int {
         let (ended, dead) = retention.cutoffs(now: now)
+        let health = retention.healthCutoff(now: now)
         return try await SQLiteErrors.translating {
             try await pool.write { db in
-                let ids = try String.fetchAll(
+                let monitoring = try String.fetchAll(
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT id FROM runs INDEXED BY runs_health_finished
+                            WHERE kind IN ('instance.health', 'instance.health_sweep')
+                              AND status IN ('succeeded', 'cancelled') AND finished_at IS NOT NULL AND finished_at < ?
+                            LIMIT ?
+                            """),
+                    arguments: [health.microsecondsSinceEpoch, limit])
+                let others = try String.fetchAll(
                     try db.cachedStatement(
                         sql: """
                             SELECT id FROM runs INDEXED BY runs_finished
@@ -179,6 +189,7 @@ struct SQLiteRunQueue: RunQueue {
                             LIMIT ?
                             """),
                     arguments: [ended.microsecondsSinceEpoch, dead.microsecondsSinceEpoch, limit])
+                let ids = Array(Set(monitoring + others))
                 for id in ids {
                     try db.cachedStatement(sql: "DELETE FROM run_attempts WHERE run_id = ?").execute(arguments: [id])
                     try db.cachedStatement(sql: "DELETE FROM run_steps WHERE run_id = ?").execute(arguments: [id])

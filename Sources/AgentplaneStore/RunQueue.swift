@@ -86,9 +86,10 @@ public protocol RunQueue: Sendable {
     /// Rescues runs whose lease has expired: the attempt is recorded `lost`, and the run is claimable
     /// again (or `dead` when it has no attempts left). Answers the rescued runs as they are now.
     func rescueExpired(now: Timestamp) async throws -> [Run]
-    /// Deletes, with their attempts, up to `limit` ended runs older than the policy keeps them
-    /// (succeeded and cancelled ones after `endedSeconds`, dead ones after `deadSeconds`, from their
-    /// end). Answers how many went.
+    /// Deletes, with their attempts and steps, ended runs older than the policy keeps them (succeeded and
+    /// cancelled ones after `endedSeconds` — health monitoring's after `healthSeconds` — dead ones after
+    /// `deadSeconds`, from their end): up to `limit` of health monitoring's and up to `limit` others. Answers how
+    /// many went.
     func purge(_ retention: RunRetention, now: Timestamp, limit: Int) async throws -> Int
     /// Cancels a run: a queued or failed one at once; a running one is flagged, and ends `cancelled`
     /// when its worker sees it (or rescued as cancelled). Throws `notFound`, or the 409 for a run that
@@ -149,12 +150,28 @@ public struct RunRetention: Sendable, Hashable {
 
     /// Events, from when they were recorded (default 0: kept for ever).
     public var eventSeconds: Int64
+    /// Succeeded and cancelled runs of health monitoring (`healthKinds`), from their end (default 1 hour): one
+    /// probe per active instance per interval would otherwise keep 2,880 rows a day of each instance for a week,
+    /// while the instance's health keeps its last checks itself. Dead ones keep `deadSeconds`, for diagnosis.
+    public var healthSeconds: Int64
+
+    /// The run kinds `healthSeconds` applies to: the health sweep and the probes.
+    public static let healthKinds = [PlatformRuns.healthProbe, PlatformRuns.healthSweep]
 
     /// Creates a policy.
-    public init(endedSeconds: Int64 = 7 * 86_400, deadSeconds: Int64 = 30 * 86_400, eventSeconds: Int64 = 0) {
+    public init(
+        endedSeconds: Int64 = 7 * 86_400, deadSeconds: Int64 = 30 * 86_400, eventSeconds: Int64 = 0,
+        healthSeconds: Int64 = 3_600
+    ) {
         self.endedSeconds = endedSeconds
         self.deadSeconds = deadSeconds
         self.eventSeconds = eventSeconds
+        self.healthSeconds = healthSeconds
+    }
+
+    /// The instant before which ended health-monitoring runs go (never later than the other ended runs').
+    public func healthCutoff(now: Timestamp) -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - min(healthSeconds, endedSeconds) * 1_000_000)
     }
 
     /// The instants before which ended runs (first) and dead runs (second) go.

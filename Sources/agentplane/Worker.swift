@@ -78,6 +78,13 @@ struct EngineOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
+            "Minutes succeeded and cancelled health-monitoring runs are kept (env AGENTPLANE_HEALTH_RUN_RETENTION_MINUTES; default 60; never longer than --run-retention-days)."
+    )
+    var healthRunRetentionMinutes: String?
+
+    @Option(
+        name: .long,
+        help:
             "Dead webhook deliveries in a row after which the webhook is disabled (env AGENTPLANE_WEBHOOK_DISABLE_AFTER; default 10)."
     )
     var webhookDisableAfter: String?
@@ -164,9 +171,12 @@ struct EngineOptions: ParsableArguments {
         }
         let events = try Self.number(
             eventRetentionDays, "AGENTPLANE_EVENT_RETENTION_DAYS", "--event-retention-days", default: 0, 0...36_500)
+        let health = try Self.number(
+            healthRunRetentionMinutes, "AGENTPLANE_HEALTH_RUN_RETENTION_MINUTES", "--health-run-retention-minutes",
+            default: 60, 1...5_256_000)
         settings.retention = RunRetention(
             endedSeconds: Int64(ended) * 86_400, deadSeconds: Int64(dead) * 86_400,
-            eventSeconds: Int64(events) * 86_400)
+            eventSeconds: Int64(events) * 86_400, healthSeconds: Int64(health) * 60)
         settings.webhooks.disableAfter = try Self.number(
             webhookDisableAfter, "AGENTPLANE_WEBHOOK_DISABLE_AFTER", "--webhook-disable-after", default: 10, 1...10_000)
         settings.webhooks.timeout = .seconds(
