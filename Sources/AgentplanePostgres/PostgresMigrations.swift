@@ -439,6 +439,6 @@ enum PostgresMigrations {
         gatewayMigration,
         healthMigration,
         inliningMigration,
-        healthRetentionMigration,
+        Migration.healthRunRetention,
     ]
 }

@@ -233,7 +233,7 @@ struct PostgresRunQueue: RunQueue {
         let health = retention.healthCutoff(now: now)
         return try await PostgresErrors.translating {
             try await client.withTenantTransaction(.platformWide, logger: logger) { connection in
-                // The first branch is served by the partial index `runs_health_finished` (migration 20).
+                // The first branch is served by the partial index `runs_health_finished` (`Migration.healthRunRetention`).
                 let rows = try await connection.guardedQuery(
                     """
                     WITH doomed AS (

@@ -401,6 +401,6 @@ enum SQLiteMigrations {
         gatewayMigration,
         healthMigration,
         inliningMigration,
-        healthRetentionMigration,
+        Migration.healthRunRetention,
     ]
 }

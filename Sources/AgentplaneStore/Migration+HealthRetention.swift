@@ -1,9 +1,8 @@
-import AgentplaneStore
-
-extension SQLiteMigrations {
-    /// Migration 20: ended health-monitoring runs are purged after their own, shorter retention
-    /// (`RunRetention.healthSeconds`); this partial index finds them without walking every other ended run.
-    static let healthRetentionMigration = Migration(
+extension Migration {
+    /// Migration 20, the same SQL on both backends: ended health-monitoring runs are purged after their own,
+    /// shorter retention (`RunRetention.healthSeconds`); this partial index finds them without walking every
+    /// other ended run.
+    public static let healthRunRetention = Migration(
         version: 20,
         name: "health_run_retention",
         statements: [
