@@ -55,7 +55,8 @@ public enum AgentplaneApplication {
                 gateway: GatewaySettings(
                     maximumRequestBytes: configuration.gatewayMaximumRequestBytes,
                     maximumResponseBytes: configuration.gatewayMaximumResponseBytes,
-                    allowedOutboundHosts: configuration.engine.allowedOutboundHosts),
+                    allowedOutboundHosts: configuration.engine.allowedOutboundHosts,
+                    trustForwardedHeaders: configuration.gatewayTrustsForwardedHeaders),
                 tracing: configuration.telemetry != nil
             ),
             streams: StreamSettings(hub: hub, heartbeat: configuration.streamHeartbeat),

@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     /// Largest response body the gateway relays from an `http` instance (`--gateway-max-response-bytes`;
     /// default 50 MiB); a longer one is cut.
     public var gatewayMaximumResponseBytes = ServerConfiguration.defaultGatewayMaximumResponseBytes
+    /// Whether callers' `X-Forwarded-*` headers are passed on to agent services (`--gateway-trust-forwarded-headers`:
+    /// a trusted proxy in front sets them); by default they are replaced by what this node saw.
+    public var gatewayTrustsForwardedHeaders = false
     /// Where traces are exported (`OTEL_*` variables); nil: tracing off.
     public var telemetry: TelemetryConfiguration?
 

@@ -41,6 +41,13 @@ struct Serve: AsyncParsableCommand {
     )
     var gatewayMaxResponseBytes: String?
 
+    @Flag(
+        name: .long,
+        help:
+            "Pass callers' X-Forwarded-For/-Proto/-Host on to agent services behind the gateway, for a trusted proxy in front (env AGENTPLANE_GATEWAY_TRUST_FORWARDED_HEADERS=1; default: replaced by what this node saw)."
+    )
+    var gatewayTrustForwardedHeaders = false
+
     @Flag(name: .long, help: "Serve the API without a worker: runs are queued here and performed by other nodes.")
     var noWorker = false
 
@@ -62,6 +69,9 @@ struct Serve: AsyncParsableCommand {
         configuration.gatewayMaximumResponseBytes = try EngineOptions.number(
             gatewayMaxResponseBytes, "AGENTPLANE_GATEWAY_MAX_RESPONSE_BYTES", "--gateway-max-response-bytes",
             default: ServerConfiguration.defaultGatewayMaximumResponseBytes, 1024...(1 << 34))
+        configuration.gatewayTrustsForwardedHeaders =
+            try gatewayTrustForwardedHeaders
+            || EngineOptions.flag("AGENTPLANE_GATEWAY_TRUST_FORWARDED_HEADERS", "--gateway-trust-forwarded-headers")
         try await Self.run(configuration)
     }
 

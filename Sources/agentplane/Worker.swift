@@ -210,6 +210,17 @@ struct EngineOptions: ParsableArguments {
         }
         return number
     }
+
+    /// A switch set by its variable (`1`/`true`/`yes` or `0`/`false`/`no`; unset: off); `name` is its flag.
+    static func flag(_ variable: String, _ name: String) throws -> Bool {
+        guard let text = DatabaseOptions.resolve(nil, variable)?.lowercased() else { return false }
+        switch text {
+        case "1", "true", "yes": return true
+        case "0", "false", "no": return false
+        default:
+            throw ConfigurationError("\(variable) (as \(name)) must be 1 or 0 (true or false), got '\(text)'")
+        }
+    }
 }
 
 /// `agentplane worker`: runs the job engine without the API; the probes, `/version` and `/metrics`

@@ -12,7 +12,10 @@ import Testing
         }
         let serve = try await AgentplaneProcess.run(["serve", "--help"])
         #expect(serve.status == 0)
-        for option in ["--host", "--port", "--data-dir", "--database-url", "--log-level", "--max-body-bytes"] {
+        for option in [
+            "--host", "--port", "--data-dir", "--database-url", "--log-level", "--max-body-bytes",
+            "--gateway-trust-forwarded-headers", "--health-run-retention-minutes",
+        ] {
             #expect(serve.output.contains(option), "serve --help lacks \(option)")
         }
     }
@@ -49,6 +52,11 @@ import Testing
             arguments: ["worker"], environment: ["AGENTPLANE_RUN_TIMEOUT_SECONDS": "forever"],
             mentions: "AGENTPLANE_RUN_TIMEOUT_SECONDS"),
         BadValue(arguments: ["launch"], mentions: "launch"),
+        BadValue(
+            arguments: ["worker", "--health-run-retention-minutes", "0"], mentions: "--health-run-retention-minutes"),
+        BadValue(
+            arguments: ["serve"], environment: ["AGENTPLANE_GATEWAY_TRUST_FORWARDED_HEADERS": "maybe"],
+            mentions: "AGENTPLANE_GATEWAY_TRUST_FORWARDED_HEADERS"),
         BadValue(
             arguments: ["serve"],
             environment: [

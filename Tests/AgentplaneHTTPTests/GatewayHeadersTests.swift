@@ -26,18 +26,34 @@ import Testing
         #expect(sent.contains { $0.name == name && $0.value == value } == forwarded, "\(name)")
     }
 
+    static let incomingForwarding = [
+        ("X-Forwarded-For", "198.51.100.1"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "forged.example"),
+        ("X-Agentplane-Tenant", "forged"), ("X-Agentplane-Instance", "forged"),
+    ]
+
+    static func values(_ sent: [(name: String, value: String)], _ name: String) -> [String] {
+        sent.filter { $0.name.lowercased() == name }.map(\.value)
+    }
+
     @Test func theUpstreamLearnsWhoCalledAndForgedValuesAreReplaced() {
-        let sent = GatewayHeaders.upstream(
-            [
-                ("X-Forwarded-For", "198.51.100.1"), ("X-Agentplane-Tenant", "forged"),
-                ("X-Agentplane-Instance", "forged"),
-            ], Self.forwarding)
-        func value(_ name: String) -> [String] { sent.filter { $0.name.lowercased() == name }.map(\.value) }
-        #expect(value("x-forwarded-for") == ["198.51.100.1, 203.0.113.7"])
-        #expect(value("x-forwarded-proto") == ["http"])
-        #expect(value("x-forwarded-host") == ["platform.example.com"])
-        #expect(value("x-agentplane-tenant") == [Self.forwarding.tenant.description])
-        #expect(value("x-agentplane-instance") == [Self.forwarding.instance.lowercasedString])
+        let sent = GatewayHeaders.upstream(Self.incomingForwarding, Self.forwarding)
+        // No trusted proxy declared: the caller's forwarding headers are replaced by what this node saw.
+        #expect(Self.values(sent, "x-forwarded-for") == ["203.0.113.7"])
+        #expect(Self.values(sent, "x-forwarded-proto") == ["http"])
+        #expect(Self.values(sent, "x-forwarded-host") == ["platform.example.com"])
+        #expect(Self.values(sent, "x-agentplane-tenant") == [Self.forwarding.tenant.description])
+        #expect(Self.values(sent, "x-agentplane-instance") == [Self.forwarding.instance.lowercasedString])
+    }
+
+    @Test func behindATrustedProxyTheChainIsExtendedAndSchemeAndHostPassOn() {
+        var trusted = Self.forwarding
+        trusted.trustIncoming = true
+        let sent = GatewayHeaders.upstream(Self.incomingForwarding, trusted)
+        #expect(Self.values(sent, "x-forwarded-for") == ["198.51.100.1, 203.0.113.7"])
+        #expect(Self.values(sent, "x-forwarded-proto") == ["https"])
+        #expect(Self.values(sent, "x-forwarded-host") == ["forged.example"])
+        // The platform's own headers are never the caller's to set.
+        #expect(Self.values(sent, "x-agentplane-tenant") == [Self.forwarding.tenant.description])
     }
 
     @Test func hopByHopHeadersOfTheAnswerStayBehind() {

@@ -38,6 +38,20 @@ import Testing
         #expect(activated.status == .ok, "\(activated.text)")
     }
 
+    /// Runs `body` on a live server probing on `policy`, with an agent and the admin key of a tenant `acme`.
+    static func withTenant(
+        _ backend: TestBackend,
+        _ body:
+            @escaping @Sendable (_ client: any TestClientProtocol, _ agent: String, _ key: String) async throws
+            -> Void
+    ) async throws {
+        try await withLiveServer(backend, engine: engine) { client, _ in
+            let agent = try await InstancesAPITests.agent(client)
+            let acme = try await TenantFixture.make(client, slug: "acme")
+            try await body(client, agent, acme.adminKey)
+        }
+    }
+
     /// `data` of the instance's events of `type`, oldest first.
     static func events(_ client: any TestClientProtocol, _ id: String, _ type: String, key: String) async throws
         -> [JSONValue]
@@ -151,13 +165,46 @@ import Testing
         }
     }
 
+    /// A chat instance's probe asks its model endpoint with the key its `api_key_secret` names; without that
+    /// secret the probe fails, saying which secret is missing, and the instance fails past the threshold.
+    @Test(arguments: TestBackend.allCases)
+    func aChatProbeUsesTheInstancesSecretKey(backend: TestBackend) async throws {
+        try await FakeOpenAI.run { model, baseURL in
+            try await Self.withTenant(backend) { client, agent, key in
+                let secret = "sk-probe-\(UUID().uuidString.prefix(8))"
+                let stored = try await client.request(
+                    .post, "/api/v1/secrets", key: key, json: #"{"name":"MODEL_KEY","value":"\#(secret)"}"#)
+                #expect(stored.status == .created, "\(stored.text)")
+                let config = #"{"endpoint":"\#(baseURL.absoluteString)","model":"small","api_key_secret":"MODEL_KEY"}"#
+                let id = try await Self.create(client, key: key, agent: agent, body: #""config":\#(config)"#)
+                try await Self.activate(client, id, key: key)
+                let healthy = try await client.awaitJSON("/api/v1/instances/\(id)/health", key: key) {
+                    ($0["checks"]?.arrayValue?.count ?? 0) >= 1
+                }
+                #expect(healthy["healthy"] == .bool(true), "\(healthy)")
+                let probes = model.requests.filter { $0.path == "/v1/models" }
+                #expect(!probes.isEmpty && probes.allSatisfy { $0.authorization == "Bearer \(secret)" })
+
+                // The secret goes: the probes fail naming it, and the instance fails.
+                let deleted = try await client.request(.delete, "/api/v1/secrets/MODEL_KEY", key: key)
+                #expect(deleted.status == .noContent)
+                let failed = try await client.awaitJSON("/api/v1/instances/\(id)", key: key) {
+                    $0["status"] == "failed"
+                }
+                #expect(
+                    failed["status_reason"]?.stringValue?.hasSuffix(
+                        "the tenant has no secret named 'MODEL_KEY' (api_key_secret)") == true, "\(failed)")
+                let health = try await client.request(.get, "/api/v1/instances/\(id)/health", key: key).json()
+                #expect(health["healthy"] == .bool(false))
+                #expect(!health.jsonText.contains(secret))
+            }
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func inactiveInstancesAreLeftAloneAndOtherRuntimesAreProbed(backend: TestBackend) async throws {
         try await FakeHTTPServer.run { modelService, port in
-            try await withLiveServer(backend, engine: Self.engine) { client, _ in
-                let agent = try await InstancesAPITests.agent(client)
-                let acme = try await TenantFixture.make(client, slug: "acme")
-                let key = acme.adminKey
+            try await Self.withTenant(backend) { client, agent, key in
                 let inactive = try await Self.create(
                     client, key: key, agent: agent,
                     body: #""config":{"runtime":"http","endpoint":"http://127.0.0.1:\#(port)"}"#)

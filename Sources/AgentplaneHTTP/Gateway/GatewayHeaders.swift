@@ -3,7 +3,8 @@ import Foundation
 
 /// Which headers cross the gateway, each way (RFC 9110 §7.6.1): hop-by-hop headers never do; the caller's
 /// credential and the platform's own routing headers stay here; the upstream learns who called through
-/// `X-Forwarded-*` and `X-Agentplane-*`. Trace context (`traceparent`, `tracestate`) passes as sent.
+/// `X-Forwarded-*` (the caller's own values only when a trusted proxy is declared in front) and `X-Agentplane-*`.
+/// Trace context (`traceparent`, `tracestate`) passes as sent.
 enum GatewayHeaders {
     /// Headers of one connection, never forwarded.
     static let hopByHop: Set<String> = [
@@ -23,6 +24,8 @@ enum GatewayHeaders {
         var host: String?
         var tenant: TenantID
         var instance: UUID
+        /// Whether the incoming `X-Forwarded-*` were set by a trusted proxy (`--gateway-trust-forwarded-headers`).
+        var trustIncoming = false
     }
 
     /// The headers sent upstream for `incoming`.
@@ -31,12 +34,14 @@ enum GatewayHeaders {
     {
         let dropped = hopByHop.union(platformOnly).union(connectionTokens(incoming))
         var headers = incoming.filter { !dropped.contains($0.name.lowercased()) }
-        let earlierHops = incoming.filter { $0.name.lowercased() == "x-forwarded-for" }.map(\.value)
+        // The caller's own forwarding headers, when a trusted proxy set them; else none (replaced below).
+        let believed = forwarding.trustIncoming ? incoming : []
+        func incomingValue(_ name: String) -> String? { believed.first { $0.name.lowercased() == name }?.value }
+        let earlierHops = believed.filter { $0.name.lowercased() == "x-forwarded-for" }.map(\.value)
         let chain = (earlierHops + [forwarding.clientAddress].compactMap { $0 }).joined(separator: ", ")
         if !chain.isEmpty { headers.append(("X-Forwarded-For", chain)) }
-        let proto = incoming.first { $0.name.lowercased() == "x-forwarded-proto" }?.value ?? "http"
-        headers.append(("X-Forwarded-Proto", proto))
-        if let host = incoming.first(where: { $0.name.lowercased() == "x-forwarded-host" })?.value ?? forwarding.host {
+        headers.append(("X-Forwarded-Proto", incomingValue("x-forwarded-proto") ?? "http"))
+        if let host = incomingValue("x-forwarded-host") ?? forwarding.host {
             headers.append(("X-Forwarded-Host", host))
         }
         headers.append(("X-Agentplane-Tenant", forwarding.tenant.description))

@@ -90,7 +90,7 @@ struct GatewayRoute<Context: RequestContext> {
         let hasBody = length.map { $0 > 0 } ?? [.post, .put, .patch].contains(request.method)
         let forwarding = GatewayHeaders.Forwarding(
             clientAddress: RequestScope.current.clientAddress, host: request.head.authority,
-            tenant: instance.tenantID, instance: instance.id)
+            tenant: instance.tenantID, instance: instance.id, trustIncoming: proxy.settings.trustForwardedHeaders)
         let timeout = Duration.milliseconds(Int64(runtime.timeoutSeconds * 1000))
         let call = GatewayProxy.Call(
             url: url, method: request.method,

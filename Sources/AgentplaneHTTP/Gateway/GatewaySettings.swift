@@ -7,6 +7,10 @@ package struct GatewaySettings: Sendable {
     /// Hosts, addresses or CIDR networks the gateway may reach although they are not public (as
     /// `--allow-outbound-host`).
     package var allowedOutboundHosts: [String]
+    /// Whether the caller's own `X-Forwarded-For/-Proto/-Host` are believed (a trusted proxy in front sets them):
+    /// then the chain is extended and the scheme and host passed on; otherwise they are replaced by what this
+    /// node saw, so a caller cannot tell an agent service it came from elsewhere.
+    package var trustForwardedHeaders: Bool
 
     /// Default request limit: 10 MiB.
     package static let defaultMaximumRequestBytes = 10 << 20
@@ -17,10 +21,12 @@ package struct GatewaySettings: Sendable {
     package init(
         maximumRequestBytes: Int = defaultMaximumRequestBytes,
         maximumResponseBytes: Int = defaultMaximumResponseBytes,
-        allowedOutboundHosts: [String] = []
+        allowedOutboundHosts: [String] = [],
+        trustForwardedHeaders: Bool = false
     ) {
         self.maximumRequestBytes = maximumRequestBytes
         self.maximumResponseBytes = maximumResponseBytes
         self.allowedOutboundHosts = allowedOutboundHosts
+        self.trustForwardedHeaders = trustForwardedHeaders
     }
 }
