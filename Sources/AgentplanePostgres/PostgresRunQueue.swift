@@ -238,8 +238,8 @@ struct PostgresRunQueue: RunQueue {
                     """
                     WITH doomed AS (
                         (SELECT id FROM runs
-                         WHERE kind IN ('instance.health', 'instance.health_sweep')
-                           AND status IN ('succeeded', 'cancelled') AND finished_at < ap_ts(\(health.microsecondsSinceEpoch))
+                         WHERE \(unescaped: RunRetention.healthRunsPredicate)
+                           AND finished_at < ap_ts(\(health.microsecondsSinceEpoch))
                          LIMIT \(limit))
                         UNION
                         (SELECT id FROM runs

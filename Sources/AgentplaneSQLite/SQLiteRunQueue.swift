@@ -175,8 +175,7 @@ struct SQLiteRunQueue: RunQueue {
                     try db.cachedStatement(
                         sql: """
                             SELECT id FROM runs INDEXED BY runs_health_finished
-                            WHERE kind IN ('instance.health', 'instance.health_sweep')
-                              AND status IN ('succeeded', 'cancelled') AND finished_at IS NOT NULL AND finished_at < ?
+                            WHERE \(RunRetention.healthRunsPredicate) AND finished_at IS NOT NULL AND finished_at < ?
                             LIMIT ?
                             """),
                     arguments: [health.microsecondsSinceEpoch, limit])

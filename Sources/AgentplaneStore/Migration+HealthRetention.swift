@@ -6,11 +6,8 @@ extension Migration {
         version: 20,
         name: "health_run_retention",
         statements: [
-            """
-            CREATE INDEX runs_health_finished ON runs (finished_at)
-            WHERE kind IN ('instance.health', 'instance.health_sweep') AND status IN ('succeeded', 'cancelled')
-              AND finished_at IS NOT NULL
-            """
+            "CREATE INDEX runs_health_finished ON runs (finished_at) WHERE \(RunRetention.healthRunsPredicate)"
+                + " AND finished_at IS NOT NULL"
         ]
     )
 }

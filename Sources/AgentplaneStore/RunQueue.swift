@@ -150,13 +150,16 @@ public struct RunRetention: Sendable, Hashable {
 
     /// Events, from when they were recorded (default 0: kept for ever).
     public var eventSeconds: Int64
-    /// Succeeded and cancelled runs of health monitoring (`healthKinds`), from their end (default 1 hour): one
+    /// Succeeded and cancelled runs of health monitoring (`healthRunsPredicate`), from their end (default 1 hour): one
     /// probe per active instance per interval would otherwise keep 2,880 rows a day of each instance for a week,
     /// while the instance's health keeps its last checks itself. Dead ones keep `deadSeconds`, for diagnosis.
     public var healthSeconds: Int64
 
-    /// The run kinds `healthSeconds` applies to: the health sweep and the probes.
-    public static let healthKinds = [PlatformRuns.healthProbe, PlatformRuns.healthSweep]
+    /// The SQL predicate of the ended health-monitoring runs `healthSeconds` applies to (the probes and the sweep):
+    /// the partial index `runs_health_finished` is declared with it and both stores' purges select with it
+    /// verbatim, so that the planners can use the index.
+    public static let healthRunsPredicate =
+        "kind IN ('\(PlatformRuns.healthProbe)', '\(PlatformRuns.healthSweep)') AND status IN ('succeeded', 'cancelled')"
 
     /// Creates a policy.
     public init(

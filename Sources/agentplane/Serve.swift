@@ -69,9 +69,10 @@ struct Serve: AsyncParsableCommand {
         configuration.gatewayMaximumResponseBytes = try EngineOptions.number(
             gatewayMaxResponseBytes, "AGENTPLANE_GATEWAY_MAX_RESPONSE_BYTES", "--gateway-max-response-bytes",
             default: ServerConfiguration.defaultGatewayMaximumResponseBytes, 1024...(1 << 34))
-        configuration.gatewayTrustsForwardedHeaders =
-            try gatewayTrustForwardedHeaders
-            || EngineOptions.flag("AGENTPLANE_GATEWAY_TRUST_FORWARDED_HEADERS", "--gateway-trust-forwarded-headers")
+        // The variable is read (and a bad value refused) even when the flag is given.
+        let trustedByVariable = try EngineOptions.flag(
+            "AGENTPLANE_GATEWAY_TRUST_FORWARDED_HEADERS", "--gateway-trust-forwarded-headers")
+        configuration.gatewayTrustsForwardedHeaders = gatewayTrustForwardedHeaders || trustedByVariable
         try await Self.run(configuration)
     }
 

@@ -63,7 +63,6 @@ import Testing
                     failing.id: .failed(error: "refused", retryable: true), other.id: .succeeded(result: .null),
                 ],
                 now: Q.at(2))
-            #expect(RunRetention.healthKinds.contains(probe.request.kind))
 
             let retention = RunRetention(endedSeconds: 100, deadSeconds: 1000, healthSeconds: 10)
             #expect(try await store.runs.purge(retention, now: Q.at(11), limit: 100) == 0)
